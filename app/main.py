@@ -1,0 +1,42 @@
+"""GUI entry point: parse GUI flags, show the window at once, load models in the background."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def parse_gui_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python main.py", description="Face recognition desktop app.")
+    p.add_argument("--source", help="webcam index, video file, image or folder of images")
+    p.add_argument("--gallery", help="gallery folder (default: the user data directory)")
+    p.add_argument("--screenshot", help="save a PNG of the main window before quitting")
+    p.add_argument("--quit-after", type=float, help="quit after this many seconds")
+    return p.parse_args(argv)
+
+
+def run_gui(argv: list[str]) -> int:
+    args = parse_gui_args(argv)
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from app.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("facerec")
+    app.setOrganizationName("facerec")
+    win = MainWindow(gallery_dir=args.gallery, source=args.source)
+    win.show()
+    if args.quit_after is not None:
+        from PySide6.QtCore import QTimer
+
+        def finish():
+            if args.screenshot:
+                win.save_screenshot(args.screenshot)
+            win.close()
+            app.quit()
+
+        QTimer.singleShot(int(args.quit_after * 1000), finish)
+    return int(app.exec())

@@ -1,0 +1,143 @@
+"""Detect -> align -> embed for images and frames: the engine's one pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core.alignment import align_face
+from core.config import Settings, load_settings
+from core.detection import DetectedFace, get_detector
+from core.embedding import Embedder, get_embedder
+from core.errors import BadInput, Cancelled, FaceRecError
+from core.imageio import ensure_rgb8, load_image
+
+ProgressFn = Callable[[int, int, str], None]
+CancelFn = Callable[[], bool]
+
+
+@dataclass
+class Face:
+    """A detected face with its aligned crop (S, S, 3 uint8) and unit embedding (D,) float32."""
+
+    detection: DetectedFace
+    crop: np.ndarray
+    embedding: np.ndarray
+
+    @property
+    def box(self) -> np.ndarray:
+        return self.detection.box
+
+    @property
+    def score(self) -> float:
+        return self.detection.score
+
+    def to_json(self, with_embedding: bool = True) -> dict:
+        d = {
+            "box": self.detection.xywh,
+            "landmarks": [[round(float(x), 1), round(float(y), 1)] for x, y in self.detection.landmarks],
+            "score": round(float(self.detection.score), 4),
+        }
+        if with_embedding:
+            d["embedding"] = [round(float(v), 6) for v in self.embedding]
+        return d
+
+
+@dataclass
+class ImageResult:
+    """Outcome for one input: ``faces`` or an ``error`` (a FaceRecError), never both."""
+
+    path: str
+    faces: list[Face] = field(default_factory=list)
+    error: FaceRecError | None = None
+    image_shape: tuple[int, int] | None = None
+
+
+class FaceAnalyzer:
+    """Holds one detector and one embedder; thread-safe for sequential calls."""
+
+    def __init__(self, settings: Settings | None = None, model: str | None = None, detector: str | None = None,
+                 warmup: bool = True):
+        self.settings = (settings or load_settings()).replace(model=model, detector=detector)
+        self.embedder: Embedder = get_embedder(self.settings.model, warmup=warmup)
+        opts = {}
+        if self.settings.detector == "mtcnn":
+            opts = {"detect_size": self.settings.detect_size, "min_face_size": self.settings.min_face_size}
+        self.detector = get_detector(self.settings.detector, **opts)
+
+    @property
+    def threshold(self) -> float:
+        t = self.settings.threshold
+        return float(t) if t is not None else self.embedder.spec.threshold
+
+    def detect(self, image: np.ndarray) -> list[DetectedFace]:
+        return self.detector.detect(ensure_rgb8(image))
+
+    def align(self, image: np.ndarray, faces: list[DetectedFace]) -> np.ndarray:
+        """(N, S, S, 3) uint8 crops for ``faces`` of ``image``."""
+        s = self.embedder.input_size
+        if not faces:
+            return np.zeros((0, s, s, 3), np.uint8)
+        return np.stack([align_face(image, f.landmarks, self.embedder.spec.template) for f in faces])
+
+    def analyze(self, image: np.ndarray, max_faces: int | None = None) -> list[Face]:
+        """All faces of an in-memory RGB image, best-scoring first."""
+        image = ensure_rgb8(image)
+        dets = self.detector.detect(image)
+        if max_faces is not None:
+            dets = dets[:max_faces]
+        crops = self.align(image, dets)
+        embs = self.embedder.embed(crops)
+        return [Face(d, c, e) for d, c, e in zip(dets, crops, embs)]
+
+    def analyze_paths(self, paths: Iterable[str | Path], progress: ProgressFn | None = None,
+                      cancel: CancelFn | None = None, batch: int = 32) -> Iterator[ImageResult]:
+        """Yield one :class:`ImageResult` per path, in order. Embeds across images in batches."""
+        paths = [str(p) for p in paths]
+        pending: list[tuple[ImageResult, np.ndarray, list[DetectedFace]]] = []
+
+        def flush():
+            crops = [self.align(img, dets) for _, img, dets in pending]
+            flat = np.concatenate(crops) if crops else np.zeros((0,))
+            embs = self.embedder.embed(flat) if len(flat) else np.zeros((0, self.embedder.dim), np.float32)
+            i = 0
+            for (res, _img, dets), c in zip(pending, crops):
+                res.faces = [Face(d, c[j], embs[i + j]) for j, d in enumerate(dets)]
+                i += len(dets)
+            out = [r for r, _, _ in pending]
+            pending.clear()
+            return out
+
+        n_faces = 0
+        for k, p in enumerate(paths):
+            if cancel is not None and cancel():
+                raise Cancelled("Cancelled; nothing after the last reported image was processed.")
+            res = ImageResult(path=p)
+            try:
+                img = load_image(p)
+                res.image_shape = img.shape[:2]
+                dets = self.detector.detect(img)
+                pending.append((res, img, dets))
+                n_faces += len(dets)
+            except BadInput as exc:
+                res.error = exc
+                pending.append((res, np.zeros((1, 1, 3), np.uint8), []))
+            if progress is not None:
+                progress(k + 1, len(paths), p)
+            if n_faces >= batch:
+                yield from flush()
+                n_faces = 0
+        yield from flush()
+
+
+def primary_face(faces: list[Face]) -> Face:
+    """The face a one-person call means: the largest box, ties broken by score."""
+    return max(faces, key=lambda f: (round(f.detection.size / 4), f.detection.score))
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    """Cosine similarity of two unit vectors, in [-1, 1]."""
+    return float(np.clip(np.dot(a, b), -1.0, 1.0))

@@ -1,0 +1,82 @@
+"""Benchmarks (``facerec bench ...``): throughput and latency on the current device."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+
+import numpy as np
+
+from core.tf_runtime import device_name, tf
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {"device": device_name(), "cpu": cpu, "cores": os.cpu_count(), "tensorflow": tf().__version__,
+            "python": platform.python_version()}
+
+
+def _sample_face_image() -> np.ndarray | None:
+    try:
+        from core.imageio import load_image
+        from core.model_store import sample_dataset_dir
+
+        root = sample_dataset_dir()
+        first = sorted((root / "val").rglob("*.jpg"))[0]
+        return load_image(first)
+    except Exception:  # noqa: BLE001 - benchmarks fall back to noise without the samples
+        return None
+
+
+def bench_embed(model: str = "facenet", batches: tuple[int, ...] = (1, 8, 32, 64), seconds: float = 3.0) -> dict:
+    """Images/s of the embedder at each batch size (after warm-up), on aligned-size random crops."""
+    from core.embedding import get_embedder
+
+    emb = get_embedder(model)
+    s = emb.input_size
+    rng = np.random.default_rng(0)
+    out = []
+    for b in batches:
+        x = rng.integers(0, 255, (b, s, s, 3), dtype=np.uint8)
+        emb.embed(x)  # trace + warm
+        n, t0 = 0, time.perf_counter()
+        while True:
+            emb.embed(x)
+            n += b
+            dt = time.perf_counter() - t0
+            if dt >= seconds and n >= 2 * b:
+                break
+        out.append({"batch": b, "images_per_s": round(n / dt, 1), "ms_per_batch": round(dt / (n / b) * 1000, 2)})
+    return {"bench": "embed", "model": model, "input": f"{s}x{s}", "results": out, "machine": machine()}
+
+
+def bench_detect(detector: str = "mtcnn", frames: int = 50, width: int = 640, height: int = 480) -> dict:
+    """Milliseconds per ``width`` x ``height`` frame holding one real face (median, p90)."""
+    from core.detection import get_detector
+
+    det = get_detector(detector)
+    frame = np.full((height, width, 3), 110, np.uint8)
+    face = _sample_face_image()
+    if face is not None:
+        fh, fw = min(face.shape[0], height), min(face.shape[1], width)
+        y, x = (height - fh) // 2, (width - fw) // 2
+        frame[y:y + fh, x:x + fw] = face[:fh, :fw]
+    found = len(det.detect(frame))
+    times = []
+    for _ in range(frames):
+        t0 = time.perf_counter()
+        det.detect(frame)
+        times.append((time.perf_counter() - t0) * 1000)
+    return {"bench": "detect", "detector": detector, "frame": f"{width}x{height}", "faces_in_frame": found,
+            "ms_median": round(float(np.median(times)), 2), "ms_p90": round(float(np.percentile(times, 90)), 2),
+            "fps": round(1000 / float(np.median(times)), 1), "machine": machine()}

@@ -1,0 +1,45 @@
+"""Detector interface and the face record every stage passes along."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class DetectedFace:
+    """One face in image pixel coordinates.
+
+    ``box``: (4,) float32 x1, y1, x2, y2. ``landmarks``: (5, 2) float32 (left eye,
+    right eye, nose, left mouth, right mouth). ``score``: detector confidence 0..1.
+    """
+
+    box: np.ndarray
+    landmarks: np.ndarray
+    score: float
+
+    @property
+    def xywh(self) -> list[float]:
+        x1, y1, x2, y2 = (float(v) for v in self.box)
+        return [round(x1, 1), round(y1, 1), round(x2 - x1, 1), round(y2 - y1, 1)]
+
+    @property
+    def size(self) -> float:
+        """Shorter side of the box in pixels."""
+        return float(min(self.box[2] - self.box[0], self.box[3] - self.box[1]))
+
+
+class Detector(ABC):
+    """Finds faces in an (H, W, 3) uint8 RGB image."""
+
+    name: str = "detector"
+    gives_landmarks: bool = True
+
+    @abstractmethod
+    def detect(self, image: np.ndarray) -> list[DetectedFace]:
+        """Faces sorted by descending score."""
+
+    def warmup(self) -> None:
+        self.detect(np.zeros((480, 640, 3), np.uint8))

@@ -1,0 +1,104 @@
+"""Domain errors: every failure a user can cause or meet, as one clear sentence.
+
+Each error carries an ``exit_code`` the CLI uses (2 usage, 3 bad input,
+4 model problem, 5 gallery problem, 6 dataset problem, 130 cancelled) and a
+short ``kind`` used in JSON error objects.
+"""
+
+from __future__ import annotations
+
+
+class FaceRecError(Exception):
+    """Base class: ``str(err)`` is a sentence a person can act on."""
+
+    exit_code = 1
+    kind = "error"
+
+    def to_json(self) -> dict:
+        return {"error": {"kind": self.kind, "message": str(self)}}
+
+
+class UsageError(FaceRecError):
+    """The command line or the call itself was wrong."""
+
+    exit_code = 2
+    kind = "usage"
+
+
+class BadInput(FaceRecError):
+    """An input file or array cannot be used."""
+
+    exit_code = 3
+    kind = "bad_input"
+
+
+class NotAnImage(BadInput):
+    kind = "not_an_image"
+
+
+class CorruptImage(BadInput):
+    kind = "corrupt_image"
+
+
+class ImageTooLarge(BadInput):
+    kind = "image_too_large"
+
+
+class NoFaceFound(BadInput):
+    kind = "no_face"
+
+
+class MultipleFaces(BadInput):
+    kind = "multiple_faces"
+
+
+class ModelUnavailable(FaceRecError):
+    """A model's weights are not on this machine and cannot be fetched now."""
+
+    exit_code = 4
+    kind = "model_unavailable"
+
+
+class ModelFileInvalid(FaceRecError):
+    """A weights file or exported model is not what it claims to be."""
+
+    exit_code = 4
+    kind = "model_invalid"
+
+
+class UnknownName(UsageError):
+    """A registry lookup failed; the message lists the known names."""
+
+    kind = "unknown_name"
+
+
+class GalleryError(FaceRecError):
+    exit_code = 5
+    kind = "gallery"
+
+
+class GalleryCorrupt(GalleryError):
+    kind = "gallery_corrupt"
+
+
+class IdentityNotFound(GalleryError):
+    kind = "identity_not_found"
+
+
+class DatasetError(FaceRecError):
+    exit_code = 6
+    kind = "dataset"
+
+
+class UnsafePickle(DatasetError):
+    kind = "unsafe_pickle"
+
+
+class DiskFull(FaceRecError):
+    exit_code = 7
+    kind = "disk_full"
+
+
+class Cancelled(FaceRecError):
+    exit_code = 130
+    kind = "cancelled"

@@ -1,0 +1,111 @@
+"""Safe image decoding: any file a user points at becomes RGB uint8 or a clear error.
+
+Handles grayscale, palette, RGBA (composited on white), 16-bit, CMYK and EXIF
+orientation. The pixel count is checked from the header *before* decoding, so a
+decompression bomb is refused without allocating it.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from core.errors import CorruptImage, ImageTooLarge, NotAnImage
+
+MAX_PIXELS = 100_000_000          # 100 MP: larger photos are refused, not decoded
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".pgm", ".ppm"}
+
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+def is_image_path(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def load_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Decode ``source`` (a path or encoded bytes) to an (H, W, 3) uint8 RGB array."""
+    name = "<bytes>" if isinstance(source, bytes) else str(source)
+    if isinstance(source, bytes):
+        data = source
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise NotAnImage(f"{name}: no such file.")
+        if path.is_dir():
+            raise NotAnImage(f"{name}: is a folder, not an image.")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise NotAnImage(f"{name}: cannot be read ({exc.strerror or exc}).") from exc
+    if not data:
+        raise CorruptImage(f"{name}: the file is empty.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            img = Image.open(io.BytesIO(data))
+        except UnidentifiedImageError as exc:
+            raise NotAnImage(f"{name}: not an image file (no known image format).") from exc
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ImageTooLarge(f"{name}: the image is too large to decode safely.") from exc
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise CorruptImage(f"{name}: the image header is damaged ({exc}).") from exc
+        w, h = img.size
+        if w <= 0 or h <= 0:
+            raise CorruptImage(f"{name}: the image has no pixels.")
+        if w * h > max_pixels:
+            raise ImageTooLarge(
+                f"{name}: {w}x{h} pixels is more than the {max_pixels // 1_000_000} MP this app decodes."
+            )
+        try:
+            img.load()
+            img = ImageOps.exif_transpose(img)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ImageTooLarge(f"{name}: the image is too large to decode safely.") from exc
+        except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as exc:
+            raise CorruptImage(f"{name}: the image data is damaged or truncated ({exc}).") from exc
+    return to_rgb8(img)
+
+
+def to_rgb8(img: Image.Image) -> np.ndarray:
+    """Any Pillow mode -> (H, W, 3) uint8 RGB, transparency composited on white."""
+    mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        hi = 65535.0 if mode.startswith("I;16") or arr.max(initial=0) > 255 else 255.0
+        gray = np.clip(arr / hi * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La") or img.mode == "RGBA":
+        rgba = img.convert("RGBA")
+        bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(bg, rgba)
+    rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
+    return np.ascontiguousarray(rgb)
+
+
+def ensure_rgb8(image: np.ndarray) -> np.ndarray:
+    """Validate an in-memory frame: (H, W), (H, W, 3|4) of uint8 or uint16 -> RGB uint8."""
+    arr = np.asarray(image)
+    if arr.ndim not in (2, 3) or arr.size == 0:
+        raise CorruptImage(f"An image array must be (H, W) or (H, W, C); got shape {arr.shape}.")
+    if arr.dtype == np.uint16:
+        arr = (arr >> 8).astype(np.uint8)
+    elif arr.dtype != np.uint8:
+        if np.issubdtype(arr.dtype, np.floating) and arr.max(initial=0) <= 1.0:
+            arr = arr * 255.0
+        arr = np.clip(arr, 0, 255).astype(np.uint8)
+    if arr.ndim == 2:
+        arr = np.repeat(arr[:, :, None], 3, axis=2)
+    elif arr.shape[2] == 1:
+        arr = np.repeat(arr, 3, axis=2)
+    elif arr.shape[2] == 4:
+        alpha = arr[:, :, 3:4].astype(np.float32) / 255.0
+        arr = (arr[:, :, :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+    elif arr.shape[2] != 3:
+        raise CorruptImage(f"An image array must have 1, 3 or 4 channels; got {arr.shape[2]}.")
+    return np.ascontiguousarray(arr)

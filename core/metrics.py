@@ -1,0 +1,108 @@
+"""Verification metrics as pure numpy functions.
+
+``scores``: (N,) similarities, higher = more alike. ``labels``: (N,) bool, True =
+same person. A pair is predicted "same" when ``score >= threshold``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def accuracy_at(scores: np.ndarray, labels: np.ndarray, threshold: float) -> float:
+    scores, labels = np.asarray(scores, float), np.asarray(labels, bool)
+    if scores.size == 0:
+        return 0.0
+    return float(np.mean((scores >= threshold) == labels))
+
+
+def candidate_thresholds(scores: np.ndarray) -> np.ndarray:
+    """Midpoints between sorted distinct scores, plus both ends: every distinct decision."""
+    s = np.unique(np.asarray(scores, float))
+    if s.size == 0:
+        return np.array([0.0])
+    mids = (s[:-1] + s[1:]) / 2
+    return np.concatenate([[s[0] - 1e-6], mids, [s[-1] + 1e-6]])
+
+
+def best_threshold(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """(threshold, accuracy) maximising accuracy; ties -> the middle of the best plateau."""
+    scores, labels = np.asarray(scores, float), np.asarray(labels, bool)
+    cand = candidate_thresholds(scores)
+    order = np.argsort(scores)
+    s_sorted, l_sorted = scores[order], labels[order]
+    # predictions >= t: count correct = positives above + negatives below, vectorised via searchsorted
+    idx = np.searchsorted(s_sorted, cand, side="left")
+    pos_cum = np.concatenate([[0], np.cumsum(l_sorted)])
+    neg_cum = np.concatenate([[0], np.cumsum(~l_sorted)])
+    tp = pos_cum[-1] - pos_cum[idx]
+    tn = neg_cum[idx]
+    acc = (tp + tn) / max(1, len(scores))
+    best = np.flatnonzero(acc == acc.max())
+    pick = best[len(best) // 2]
+    return float(cand[pick]), float(acc[pick])
+
+
+def kfold_accuracy(scores: np.ndarray, labels: np.ndarray, folds: int = 10) -> dict:
+    """LFW protocol: pairs split into ``folds`` contiguous folds; the threshold is chosen on the
+    other folds and applied to the held-out one. Returns mean, std, per-fold accuracies and the
+    mean threshold."""
+    scores, labels = np.asarray(scores, float), np.asarray(labels, bool)
+    n = len(scores)
+    if n < folds:
+        raise ValueError(f"need at least {folds} pairs for {folds}-fold accuracy, got {n}")
+    parts = np.array_split(np.arange(n), folds)
+    accs, thrs = [], []
+    for k in range(folds):
+        test = parts[k]
+        train = np.concatenate([parts[j] for j in range(folds) if j != k])
+        t, _ = best_threshold(scores[train], labels[train])
+        accs.append(accuracy_at(scores[test], labels[test], t))
+        thrs.append(t)
+    return {"accuracy": float(np.mean(accs)), "std": float(np.std(accs)), "folds": accs,
+            "threshold": float(np.mean(thrs))}
+
+
+def roc_curve(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(far, tar, thresholds), thresholds descending; far/tar from 0 to 1."""
+    scores, labels = np.asarray(scores, float), np.asarray(labels, bool)
+    order = np.argsort(-scores, kind="mergesort")
+    s, lab = scores[order], labels[order]
+    distinct = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]
+    tp = np.cumsum(lab)[distinct]
+    fp = np.cumsum(~lab)[distinct]
+    p, n = max(1, lab.sum()), max(1, (~lab).sum())
+    tar = np.r_[0.0, tp / p]
+    far = np.r_[0.0, fp / n]
+    thr = np.r_[np.inf, s[distinct]]
+    return far, tar, thr
+
+
+def tar_at_far(scores: np.ndarray, labels: np.ndarray, far_target: float) -> float | None:
+    """Highest TAR whose FAR <= ``far_target``; None when there are too few negatives to measure it."""
+    labels = np.asarray(labels, bool)
+    negatives = int((~labels).sum())
+    if negatives * far_target < 1:
+        return None
+    far, tar, _ = roc_curve(scores, labels)
+    ok = far <= far_target + 1e-12
+    return float(tar[ok].max()) if ok.any() else 0.0
+
+
+def auc(far: np.ndarray, tar: np.ndarray) -> float:
+    return float(np.trapezoid(tar, far)) if hasattr(np, "trapezoid") else float(np.trapz(tar, far))
+
+
+def best_balanced_threshold(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """(threshold, balanced accuracy) maximising (TAR + TRR) / 2: robust when negatives dominate."""
+    scores, labels = np.asarray(scores, float), np.asarray(labels, bool)
+    far, tar, thr = roc_curve(scores, labels)
+    bal = 0.5 * (tar + (1.0 - far))
+    best = np.flatnonzero(bal == bal.max())
+    i = best[len(best) // 2]
+    t = thr[i] if np.isfinite(thr[i]) else scores.max() + 1e-6
+    # place the threshold midway to the next lower score, so it does not sit on a sample
+    lower = scores[scores < t]
+    if lower.size:
+        t = (t + lower.max()) / 2
+    return float(t), float(bal[i])

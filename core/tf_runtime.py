@@ -1,0 +1,69 @@
+"""Import TensorFlow quietly, once, and describe the compute device."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+from functools import lru_cache
+
+
+@contextmanager
+def _quiet_native_stderr():
+    """Hold back what native code writes to fd 2 (TF's start-up log lines); replay it on error."""
+    if os.environ.get("FACEREC_TF_VERBOSE"):
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    with tempfile.TemporaryFile() as buf:
+        os.dup2(buf.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            buf.seek(0)
+            sys.stderr.write(buf.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+@lru_cache(maxsize=1)
+def tf():
+    """The ``tensorflow`` module, imported with its C++ chatter silenced and GPU memory growth on.
+
+    Set ``FACEREC_TF_VERBOSE=1`` to see TensorFlow's own start-up messages.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with _quiet_native_stderr():
+        import tensorflow as _tf
+
+        gpus = _tf.config.list_physical_devices("GPU")
+        _tf.constant(0.0) + 1.0  # initialise the runtime (and its log lines) here, quietly
+    for gpu in gpus:
+        try:
+            _tf.config.experimental.set_memory_growth(gpu, True)
+        except (RuntimeError, ValueError):
+            pass
+    return _tf
+
+
+def device_name() -> str:
+    """'GPU: <name>' when TensorFlow sees a GPU, else 'CPU (<n> cores)'."""
+    t = tf()
+    gpus = t.config.list_physical_devices("GPU")
+    if gpus:
+        details = t.config.experimental.get_device_details(gpus[0])
+        return f"GPU: {details.get('device_name', gpus[0].name)}"
+    return f"CPU ({os.cpu_count()} cores)"
+
+
+def has_gpu() -> bool:
+    return bool(tf().config.list_physical_devices("GPU"))

@@ -1,0 +1,1 @@
+"""Shared custom Keras layers (registered so ``.keras`` files reload)."""

@@ -1,0 +1,80 @@
+"""The CLI as a user runs it: real processes, real photos, one JSON document on stdout."""
+
+import itertools
+import json
+import random
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT
+
+
+def run(*args, timeout=600):
+    proc = subprocess.run([sys.executable, "main.py", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=timeout)
+    return proc
+
+
+def parse_one_json(stdout: str):
+    doc, end = json.JSONDecoder().raw_decode(stdout.lstrip())
+    assert stdout.lstrip()[end:].strip() == "", "stdout must hold exactly one JSON document"
+    return doc
+
+
+@pytest.mark.slow
+def test_verify_pairs_on_100_labelled_val_pairs(val_people, tmp_path):
+    same = [(a, b, 1) for ps in val_people.values() for a, b in itertools.combinations(ps, 2)]
+    diff_all = [(a, b, 0) for (_, p1), (_, p2) in itertools.combinations(val_people.items(), 2) for a in p1 for b in p2]
+    diff = random.Random(7).sample(diff_all, 50)
+    assert len(same) == 50
+    csv = tmp_path / "pairs.csv"
+    csv.write_text("".join(f"{a},{b},{lab}\n" for a, b, lab in same + diff))
+    proc = run("verify", "--pairs", str(csv), "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = parse_one_json(proc.stdout)
+    assert len(doc["pairs"]) == 100
+    assert [p["a"] for p in doc["pairs"]] == [str(a) for a, _, _ in same + diff]
+    correct = sum(p["same"] == bool(p["label"]) for p in doc["pairs"])
+    assert correct >= 95, f"only {correct}/100 pairs right"
+    assert doc["accuracy"] == pytest.approx(correct / 100)
+
+
+def test_represent_one_photo_is_unit_length(val_people):
+    photo = val_people["madonna"][0]
+    proc = run("represent", str(photo), "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = parse_one_json(proc.stdout)
+    face = doc["faces"][0]
+    assert doc["results"][0]["path"] == str(photo)
+    assert len(face["embedding"]) == 128 and len(face["landmarks"]) == 5 and len(face["box"]) == 4
+    assert np.linalg.norm(face["embedding"]) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_bad_inputs_exit_3_with_json_error(tmp_path, val_people):
+    text = tmp_path / "photo.jpg"
+    text.write_text("hello")
+    proc = run("represent", str(text), "--json")
+    assert proc.returncode == 3
+    assert parse_one_json(proc.stdout)["error"]["kind"] == "not_an_image"
+    blank = tmp_path / "blank.png"
+    from PIL import Image
+
+    Image.new("RGB", (200, 200), (128, 128, 128)).save(blank)
+    proc = run("verify", str(blank), str(val_people["madonna"][0]), "--json")
+    assert proc.returncode == 3
+    assert parse_one_json(proc.stdout)["error"]["kind"] == "no_face"
+    proc = run("verify", str(blank), str(val_people["madonna"][0]))
+    assert proc.returncode == 3 and "no face" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_usage_errors_exit_2():
+    proc = run("verify", "--json")
+    assert proc.returncode == 2
+    assert parse_one_json(proc.stdout)["error"]["kind"] == "usage"
+    proc = run("represent", "--model", "nope", "x.jpg", "--json")
+    assert proc.returncode == 2 and "facenet" in parse_one_json(proc.stdout)["error"]["message"]
+    proc = run("frobnicate")
+    assert proc.returncode != 0

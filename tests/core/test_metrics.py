@@ -1,0 +1,67 @@
+import itertools
+
+import numpy as np
+import pytest
+
+from core.metrics import accuracy_at, best_balanced_threshold, best_threshold, kfold_accuracy, roc_curve, tar_at_far
+
+
+def _brute_best(scores, labels):
+    best = 0.0
+    for t in np.concatenate([scores, [scores.max() + 1]]):
+        best = max(best, np.mean((scores >= t) == labels))
+    return best
+
+
+def test_best_threshold_matches_brute_force():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        labels = rng.random(60) < 0.5
+        scores = rng.normal(labels * 1.0, 0.8)
+        t, acc = best_threshold(scores, labels)
+        assert acc == pytest.approx(_brute_best(scores, labels))
+        assert accuracy_at(scores, labels, t) == pytest.approx(acc)
+
+
+def test_separable_scores_give_perfect_kfold():
+    labels = np.tile([True, False], 50)
+    scores = np.where(labels, 0.8, 0.1) + np.linspace(0, 0.05, 100)
+    res = kfold_accuracy(scores, labels, folds=10)
+    assert res["accuracy"] == 1.0 and res["std"] == 0.0
+    assert 0.15 < res["threshold"] < 0.8
+
+
+def test_kfold_needs_enough_pairs():
+    with pytest.raises(ValueError):
+        kfold_accuracy(np.zeros(5), np.zeros(5, bool))
+
+
+def test_roc_against_brute_force():
+    rng = np.random.default_rng(3)
+    labels = rng.random(200) < 0.4
+    scores = np.round(rng.normal(labels * 1.0, 1.0), 1)  # ties on purpose
+    far, tar, thr = roc_curve(scores, labels)
+    for f, t, th in itertools.islice(zip(far, tar, thr), 1, None):
+        pred = scores >= th
+        assert t == pytest.approx(pred[labels].mean())
+        assert f == pytest.approx(pred[~labels].mean())
+    assert far[0] == 0 and tar[-1] == 1 and far[-1] == 1
+
+
+def test_tar_at_far():
+    labels = np.array([True] * 10 + [False] * 1000)
+    scores = np.r_[np.linspace(0.9, 0.5, 10), np.linspace(0.0, 0.6, 1000)]
+    # negatives above 0.55: those in (0.55, 0.6] -> about 83 of 1000; TAR at FAR<=1e-3 allows one negative
+    got = tar_at_far(scores, labels, 1e-3)
+    pred_t = np.sort(scores[~labels])[-2]  # threshold just above the second-highest negative
+    assert got == pytest.approx(np.mean(scores[labels] > pred_t))
+    assert tar_at_far(scores[:20], labels[:20], 1e-4) is None  # 10 negatives cannot measure 1e-4
+
+
+def test_balanced_threshold_ignores_class_imbalance():
+    labels = np.array([True] * 10 + [False] * 990)
+    scores = np.r_[np.full(10, 0.6), np.full(990, 0.2)]
+    scores[10:20] = 0.65  # a few hard negatives above the positives
+    t, bal = best_balanced_threshold(scores, labels)
+    assert 0.2 < t <= 0.6
+    assert bal == pytest.approx(0.5 * (1 + 980 / 990))
