@@ -21,8 +21,7 @@ from core.errors import FaceRecError, NoFaceFound, UsageError
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse would print usage and exit 2; we keep one sentence
-        raise UsageError(f"{message.rstrip('.')}. Run `facerec {self.prog.split()[-1]} --help` for usage."
-                         if " " in self.prog else f"{message.rstrip('.')}. Run `facerec --help` for usage.")
+        raise UsageError(f"{message.rstrip('.')}. Run `{self.prog} --help` for usage.")
 
 
 class Progress:
@@ -151,7 +150,7 @@ def cmd_bench(args) -> tuple[dict, int]:
     if args.what == "gallery":
         from core.gallery.bench import bench_gallery
 
-        return bench_gallery(n=args.n, dim=args.dim, queries=args.queries, progress=_note), 0
+        return bench_gallery(n=args.n, dim=args.dim, queries=args.queries, large=args.index, progress=_note), 0
     if args.what == "train":
         from core.training.bench import bench_train
 
@@ -214,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=100_000)
     p.add_argument("--dim", type=int, default=128)
     p.add_argument("--queries", type=int, default=1000)
+    p.add_argument("--index", default="binary", choices=["binary", "hnsw"], help="large-gallery index for `bench gallery`")
     p.add_argument("--backbone", default="r50")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--steps", type=int, default=10)

@@ -50,6 +50,7 @@ class Settings:
     min_face_px: int = 24           # px in the original image; smaller faces are rejected for enrolment
     top_k: int = 5
     exact_index_limit: int = 50_000
+    large_index: str = "binary"     # above exact_index_limit: "binary" (sign codes + exact re-rank) or "hnsw"
 
     def replace(self, **changes) -> "Settings":
         clean = {k: v for k, v in changes.items() if v is not None}

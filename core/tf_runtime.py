@@ -47,6 +47,7 @@ def tf():
 
         gpus = _tf.config.list_physical_devices("GPU")
         _tf.constant(0.0) + 1.0  # initialise the runtime (and its log lines) here, quietly
+    _tf.get_logger().setLevel("ERROR")  # per-canvas detection graphs are traced on purpose, once each
     for gpu in gpus:
         try:
             _tf.config.experimental.set_memory_growth(gpu, True)

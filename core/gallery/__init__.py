@@ -1,0 +1,5 @@
+"""SQLite + FAISS identity gallery."""
+
+from core.gallery.service import EnrollReport, Gallery, Match, Rejection
+
+__all__ = ["EnrollReport", "Gallery", "Match", "Rejection"]

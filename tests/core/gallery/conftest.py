@@ -1,0 +1,33 @@
+import shutil
+
+import pytest
+
+ENROLLED = ["ben_afflek", "elton_john", "jerry_seinfeld", "madonna"]
+STRANGER = "mindy_kaling"
+
+
+@pytest.fixture(scope="session")
+def gallery_template(tmp_path_factory, train_people, analyzer):
+    """A gallery with four people enrolled from their train photos (built once)."""
+    from core.gallery import Gallery
+
+    root = tmp_path_factory.mktemp("gallery-template")
+    with Gallery(root) as g:
+        g.use_analyzer(analyzer)
+        for name in ENROLLED:
+            rep = g.enroll(name, train_people[name])
+            assert rep.added >= len(train_people[name]) - 3, rep.to_json()
+    return root
+
+
+@pytest.fixture
+def gallery(gallery_template, tmp_path, analyzer):
+    """A private copy of the enrolled gallery for a test that changes it."""
+    from core.gallery import Gallery
+
+    root = tmp_path / "g"
+    shutil.copytree(gallery_template, root)
+    g = Gallery(root)
+    g.use_analyzer(analyzer)
+    yield g
+    g.close()
