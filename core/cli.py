@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -284,6 +285,16 @@ def main(argv: list[str] | None = None) -> int:
         doc, code = {"error": {"kind": "memory", "message": "Out of memory; try fewer or smaller images."}}, 1
         if not as_json:
             print("error: out of memory; try fewer or smaller images.", file=sys.stderr)
+            return code
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one sentence, not a traceback
+        if os.environ.get("FACEREC_DEBUG"):
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        msg = (f"Unexpected internal error ({type(exc).__name__}: {first[:300]}). "
+               "Run again with FACEREC_DEBUG=1 for the details, and please report it.")
+        doc, code = {"error": {"kind": "internal", "message": msg}}, 1
+        if not as_json:
+            print(f"error: {msg}", file=sys.stderr)
             return code
     if as_json:
         real_stdout.write(json.dumps(doc) + "\n")

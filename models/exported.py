@@ -37,6 +37,7 @@ def load_exported(path: Path):
             def call(x, training=False):
                 return fn(**{in_name: x})[out_name]
 
+            call.loaded = loaded  # keep the SavedModel (and its variables) alive as long as the callable
             call.input_shape = tuple(fn.structured_input_signature[1][in_name].shape)
             call.output_shape = tuple(fn.structured_outputs[out_name].shape)
             return call

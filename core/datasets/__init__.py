@@ -1,0 +1,1 @@
+"""Face datasets: MXNet RecordIO reader, image folders, TFRecord shards."""

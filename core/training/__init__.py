@@ -1,0 +1,1 @@
+"""ArcFace training: data pipeline, trainer, checkpoints, export."""

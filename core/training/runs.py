@@ -1,0 +1,44 @@
+"""Load a trained run (config + latest checkpoint) back into a Keras backbone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from core.errors import ModelFileInvalid, UsageError
+from core.tf_runtime import tf
+
+
+def load_run(run_dir: Path):
+    """(config dict, backbone with the latest checkpoint's weights)."""
+    from models.heads import build_backbone
+
+    run_dir = Path(run_dir)
+    try:
+        cfg = json.loads((run_dir / "config.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{run_dir} is not a training run (no readable config.json).") from exc
+    t = tf()
+    latest = t.train.latest_checkpoint(str(run_dir / "ckpt"))
+    if latest is None:
+        raise ModelFileInvalid(f"{run_dir} has no checkpoint yet.")
+    model = build_backbone(cfg["backbone"], cfg["embedding_size"], cfg["input_size"])
+    t.train.Checkpoint(model=model).restore(latest).expect_partial()
+    return cfg, model
+
+
+def run_embed_fn(run_dir: Path, batch: int = 64):
+    """uint8 (N, S, S, 3) -> (N, D) float32 for a checkpointed run, and its input size."""
+    cfg, model = load_run(run_dir)
+    t = tf()
+
+    @t.function
+    def f(x):  # unit vectors, as every registered embedder returns
+        return t.math.l2_normalize(model((t.cast(x, t.float32) - 127.5) / 128.0, training=False), axis=1)
+
+    def run(images):
+        return np.concatenate([f(t.constant(images[i:i + batch])).numpy() for i in range(0, len(images), batch)])
+
+    return run, int(cfg["input_size"])

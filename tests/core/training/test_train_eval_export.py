@@ -1,0 +1,154 @@
+"""Training, evaluation and export on the real 93-image check set (CPU)."""
+
+import json
+import pickle
+import random
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from core.errors import UnsafePickle
+from tests.conftest import ROOT
+
+
+def facerec(*args, env=None):
+    return subprocess.run([sys.executable, "main.py", *args], capture_output=True, text=True, cwd=ROOT, timeout=900,
+                          env=env)
+
+
+def one_json(proc):
+    doc, end = json.JSONDecoder().raw_decode(proc.stdout)
+    assert proc.stdout[end:].strip() == ""
+    return doc
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory, tfrecords):
+    """The issue's check: 60 steps of MobileFaceNet + ArcFace at batch 16, via the CLI."""
+    run = tmp_path_factory.mktemp("run") / "r"
+    proc = facerec("train", "--data", str(tfrecords), "--backbone", "mobilefacenet", "--head", "arcface",
+                   "--steps", "60", "--batch-size", "16", "--out", str(run), "--json")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return run, one_json(proc)
+
+
+@pytest.fixture(scope="session")
+def val_bin(tmp_path_factory, aligned_train):
+    """A 100-pair .bin (50 same, 50 different) in insightface's pickle layout."""
+    rng = random.Random(5)
+    names = sorted(aligned_train)
+    bins, issame = [], []
+    for i in range(100):
+        if i % 2 == 0:
+            n = rng.choice(names)
+            a, b = rng.sample(aligned_train[n], 2)
+        else:
+            n1, n2 = rng.sample(names, 2)
+            a, b = rng.choice(aligned_train[n1]), rng.choice(aligned_train[n2])
+        bins += [a, b]
+        issame.append(i % 2 == 0)
+    p = tmp_path_factory.mktemp("bin") / "pairs.bin"
+    with open(p, "wb") as f:
+        pickle.dump((bins, issame), f, protocol=2)
+    return p
+
+
+@pytest.mark.slow
+def test_sixty_steps_lower_the_loss(trained_run):
+    run, doc = trained_run
+    losses = [h["loss"] for h in doc["history"]]
+    assert len(losses) == 60
+    assert np.mean(losses[-5:]) <= 0.8 * np.mean(losses[:5]), losses
+    assert doc["checkpoint"] and (run / "config.json").exists()
+    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "start" and kinds[-1] == "done" and kinds.count("step") == 60
+    assert {"step", "loss", "accuracy", "lr", "images_per_s"} <= set(events[1])
+
+
+@pytest.mark.slow
+def test_eval_reports_accuracy_over_100_pairs(trained_run, val_bin, tmp_path):
+    run, _ = trained_run
+    proc = facerec("eval", "--bin", str(val_bin), "--checkpoint", str(run), "--roc-dir", str(tmp_path), "--json")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    doc = one_json(proc)
+    assert doc["pairs"] == 100 and 0.0 <= doc["accuracy"] <= 1.0 and doc["std"] >= 0
+    assert set(doc["tar_at_far"]) == {"1e-3", "1e-4"}
+    assert (tmp_path / "pairs_roc.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_pretrained_facenet_is_accurate_on_the_bin(val_bin):
+    proc = facerec("eval", "--bin", str(val_bin), "--model", "facenet", "--json")
+    doc = one_json(proc)
+    assert doc["pairs"] == 100 and doc["accuracy"] >= 0.9
+
+
+@pytest.mark.slow
+def test_exports_inspect_and_register(trained_run, tmp_path, val_people):
+    run, _ = trained_run
+    sm = one_json(facerec("export", "--checkpoint", str(run), "--out", str(tmp_path / "sm"), "--format", "savedmodel",
+                          "--json"))
+    fr = one_json(facerec("export", "--checkpoint", str(run), "--out", str(tmp_path / "fz"), "--format", "frozen",
+                          "--json"))
+    assert (tmp_path / "sm" / "saved_model.pb").exists() and (tmp_path / "fz.pb").stat().st_size > 1_000_000
+    assert sm["output"] == [None, 512] and fr["format"] == "frozen"
+    info = one_json(facerec("inspect", fr["exported"], "--json"))
+    assert info["kind"] == "frozen_graph" and info["inputs"][0]["shape"] == [-1, 112, 112, 3]
+    assert info["operations"]["Conv2D"] > 10 and info["variables"] == 0
+    info = one_json(facerec("inspect", sm["exported"], "--json"))
+    assert info["signatures"]["serving_default"]["outputs"]["embedding"][1] == [None, 512]
+    assert info["parameters"] > 1_000_000
+
+    import os
+
+    env = {**os.environ, "FACEREC_DATA_DIR": str(tmp_path / "data")}
+    added = one_json(facerec("models", "add", "mytrained", sm["exported"], "--json", env=env))
+    assert added["input_size"] == 112 and added["embedding_size"] == 512
+    rep = one_json(facerec("represent", str(val_people["madonna"][0]), "--model", "mytrained", "--json", env=env))
+    vec = np.array(rep["faces"][0]["embedding"])
+    assert rep["model"] == "mytrained" and vec.shape == (512,) and abs(np.linalg.norm(vec) - 1) < 1e-4
+
+
+def test_resume_and_cancel_file(tfrecords, tmp_path):
+    from core.training.trainer import TrainConfig, read_events, train
+
+    cfg = TrainConfig(data=str(tfrecords), out=str(tmp_path / "r"), steps=4, batch_size=8, checkpoint_every=100)
+    first = train(cfg)
+    assert first["steps"] == 4 and not first["cancelled"]
+    cfg.steps = 7
+    again = train(cfg, resume=True)
+    assert [h["step"] for h in again["history"]] == [5, 6, 7]
+    (tmp_path / "r" / "CANCEL").touch()
+    cfg.steps = 50
+
+    def cancel_now():
+        return True
+
+    stopped = train(cfg, resume=True, cancel=cancel_now)
+    assert stopped["cancelled"] and stopped["steps"] == 7 and stopped["checkpoint"]
+    kinds = [e["event"] for e in read_events(tmp_path / "r")]
+    assert "resume" in kinds and kinds[-1] == "cancelled"
+
+
+def test_untrusted_bin_pickle_cannot_run_code(tmp_path):
+    from core.evaluation.bin_loader import load_bin
+
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (__import__("os").system, (f"touch {marker}",))
+
+    p = tmp_path / "evil.bin"
+    p.write_bytes(pickle.dumps(([b"x", b"y"], [Evil()]), protocol=2))
+    with pytest.raises(UnsafePickle, match="posix.system|os.system|refusing"):
+        load_bin(p)
+    assert not marker.exists()
+    p.write_bytes(b"not a pickle at all")
+    from core.errors import DatasetError
+
+    with pytest.raises(DatasetError):
+        load_bin(p)
