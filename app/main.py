@@ -17,6 +17,9 @@ def parse_gui_args(argv: list[str]) -> argparse.Namespace:
 
 
 def run_gui(argv: list[str]) -> int:
+    import time
+
+    t0 = time.perf_counter()
     args = parse_gui_args(argv)
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -28,13 +31,17 @@ def run_gui(argv: list[str]) -> int:
     app.setApplicationName("facerec")
     app.setOrganizationName("facerec")
     win = MainWindow(gallery_dir=args.gallery, source=args.source)
+    win.started_at = t0
     win.show()
+    app.processEvents()
+    win.shown_after = time.perf_counter() - t0
     if args.quit_after is not None:
         from PySide6.QtCore import QTimer
 
         def finish():
             if args.screenshot:
                 win.save_screenshot(args.screenshot)
+            print(win.timing_report(), file=sys.stderr, flush=True)
             win.close()
             app.quit()
 

@@ -93,10 +93,15 @@ class FaceAnalyzer:
         embs = self.embedder.embed(crops)
         return [Face(d, c, e) for d, c, e in zip(dets, crops, embs)]
 
-    def analyze_paths(self, paths: Iterable[str | Path], progress: ProgressFn | None = None,
-                      cancel: CancelFn | None = None, batch: int = 32) -> Iterator[ImageResult]:
-        """Yield one :class:`ImageResult` per path, in order. Embeds across images in batches."""
-        paths = [str(p) for p in paths]
+    def analyze_paths(self, paths: Iterable[str | Path | np.ndarray], progress: ProgressFn | None = None,
+                      cancel: CancelFn | None = None, batch: int = 32,
+                      names: list[str] | None = None) -> Iterator[ImageResult]:
+        """Yield one :class:`ImageResult` per item, in order. Items are paths or in-memory RGB frames
+        (named ``names[i]``, default ``capture-<i>``). Embeds across images in batches."""
+        items = list(paths)
+        labels = names or [p if isinstance(p, str) else (f"capture-{i}" if isinstance(p, np.ndarray) else str(p))
+                           for i, p in enumerate(items)]
+        paths = items
         pending: list[tuple[ImageResult, np.ndarray, list[DetectedFace]]] = []
 
         def flush():
@@ -115,9 +120,9 @@ class FaceAnalyzer:
         for k, p in enumerate(paths):
             if cancel is not None and cancel():
                 raise Cancelled("Cancelled; nothing after the last reported image was processed.")
-            res = ImageResult(path=p)
+            res = ImageResult(path=labels[k])
             try:
-                img = load_image(p)
+                img = ensure_rgb8(p) if isinstance(p, np.ndarray) else load_image(p)
                 res.image_shape = img.shape[:2]
                 dets = self.detector.detect(img)
                 pending.append((res, img, dets))
@@ -126,7 +131,7 @@ class FaceAnalyzer:
                 res.error = exc
                 pending.append((res, np.zeros((1, 1, 3), np.uint8), []))
             if progress is not None:
-                progress(k + 1, len(paths), p)
+                progress(k + 1, len(paths), labels[k])
             if n_faces >= batch:
                 yield from flush()
                 n_faces = 0

@@ -10,7 +10,7 @@ import threading
 
 import numpy as np
 
-from core.tf_runtime import has_gpu, tf
+from core.tf_runtime import has_gpu, run_tf, tf
 from models.registry import ModelSpec, get_spec
 
 BUCKETS = (1, 8, 32, 64)
@@ -22,9 +22,8 @@ class Embedder:
     def __init__(self, spec: ModelSpec, warmup: bool = True):
         self.spec = spec
         t = tf()
-        self._model = spec.loader()
+        self._model = run_tf(spec.loader)
         self._fns: dict[int, object] = {}
-        self._lock = threading.Lock()
         self._jit = has_gpu()
         self._t = t
         if warmup:
@@ -64,7 +63,7 @@ class Embedder:
                 return t.math.l2_normalize(y, axis=1)
 
             fn = t.function(run, input_signature=[t.TensorSpec((bucket, s, s, 3), t.uint8)],
-                            jit_compile=self._jit, reduce_retracing=False)
+                            jit_compile=self._jit, reduce_retracing=False, autograph=False)
             self._fns[bucket] = fn
         return fn
 
@@ -79,16 +78,20 @@ class Embedder:
         if n == 0:
             return out
         step = min(max(BUCKETS), max(1, batch_size))
-        with self._lock:
-            for start in range(0, n, step):
-                chunk = crops[start:start + step]
-                bucket = next(b for b in BUCKETS if b >= len(chunk))
-                if len(chunk) < bucket:
-                    pad = np.zeros((bucket - len(chunk), s, s, 3), np.uint8)
-                    chunk = np.concatenate([chunk, pad])
-                res = self._fn(bucket)(self._t.constant(chunk.astype(np.uint8, copy=False)))
-                out[start:start + min(step, n - start)] = res.numpy()[: min(step, n - start)]
+        run_tf(self._embed_chunks, crops, out, step)
         return out
+
+    def _embed_chunks(self, crops: np.ndarray, out: np.ndarray, step: int) -> None:
+        """Runs on the TensorFlow thread: pad each chunk to its bucket, embed, write rows into ``out``."""
+        s, n = self.spec.input_size, len(crops)
+        for start in range(0, n, step):
+            chunk = crops[start:start + step]
+            bucket = next(b for b in BUCKETS if b >= len(chunk))
+            if len(chunk) < bucket:
+                pad = np.zeros((bucket - len(chunk), s, s, 3), np.uint8)
+                chunk = np.concatenate([chunk, pad])
+            res = self._fn(bucket)(self._t.constant(chunk.astype(np.uint8, copy=False)))
+            out[start:start + min(step, n - start)] = res.numpy()[: min(step, n - start)]
 
 
 _CACHE: dict[str, Embedder] = {}

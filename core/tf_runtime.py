@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import threading
 from contextlib import contextmanager
 from functools import lru_cache
 
@@ -33,6 +34,28 @@ def _quiet_native_stderr():
         finally:
             os.dup2(saved, 2)
             os.close(saved)
+
+
+# All TensorFlow work in this process runs on one dedicated thread. With the GUI's capture, recognition
+# and enrolment threads each calling TensorFlow, tracing a new graph crashed TensorFlow 2.21 (segfault in
+# graph construction) even under a shared lock; with one TF thread it does not. Each op already uses every
+# core, so serialising costs no throughput; the hand-off costs microseconds.
+TF_LOCK = threading.RLock()
+_TF_THREAD = "facerec-tf"
+_executor = None
+
+
+def run_tf(fn, *args, **kwargs):
+    """Run ``fn`` on the TensorFlow thread and return its result (re-raising its exceptions)."""
+    global _executor
+    if threading.current_thread().name.startswith(_TF_THREAD):
+        return fn(*args, **kwargs)
+    with TF_LOCK:
+        if _executor is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=_TF_THREAD)
+    return _executor.submit(fn, *args, **kwargs).result()
 
 
 @lru_cache(maxsize=1)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib.resources
 import math
-import threading
 
 import cv2
 import numpy as np
@@ -21,7 +20,7 @@ import numpy as np
 from core.detection import register_detector
 from core.detection.base import DetectedFace, Detector
 from core.errors import ModelFileInvalid, ModelUnavailable
-from core.tf_runtime import tf
+from core.tf_runtime import run_tf, tf
 
 WEIGHT_SHA256 = {
     "pnet": "ea6b0c3e685ebee3165326ad6484acc95f2ef78f1c94fbf40a55704fa989f7b5",
@@ -173,9 +172,8 @@ class MTCNNDetector(Detector):
         self.detect_size = int(detect_size)
         self.min_face_size = int(min_face_size)
         self.thresholds = tuple(float(v) for v in thresholds)
-        self._nets = _Nets()
+        self._nets = run_tf(_Nets)
         self._graphs: dict[tuple[int, int], object] = {}
-        self._lock = threading.Lock()
 
     def _graph(self, ch: int, cw: int):
         g = self._graphs.get((ch, cw))
@@ -222,7 +220,7 @@ class MTCNNDetector(Detector):
             boxes = _regress(t, boxes, reg)
             return boxes, t.stack([lx, ly], axis=2), prob
 
-        g = t.function(run, input_signature=[t.TensorSpec((ch, cw, 3), t.float32)])
+        g = t.function(run, input_signature=[t.TensorSpec((ch, cw, 3), t.float32)], autograph=False)
         self._graphs[(ch, cw)] = g
         return g
 
@@ -234,9 +232,10 @@ class MTCNNDetector(Detector):
         small = cv2.resize(image, (nw, nh), interpolation=interp) if (nh, nw) != (h, w) else image
         canvas = np.zeros((ch, cw, 3), np.float32)
         canvas[:nh, :nw] = (small.astype(np.float32) - 127.5) * 0.0078125
-        with self._lock:
-            boxes, lms, scores = self._graph(ch, cw)(tf().constant(canvas))
-        boxes, lms, scores = boxes.numpy(), lms.numpy(), scores.numpy()
+        def run():
+            return [v.numpy() for v in self._graph(ch, cw)(tf().constant(canvas))]
+
+        boxes, lms, scores = run_tf(run)
         keep = nms_min(boxes, scores, 0.7)
         faces = []
         for i in keep:

@@ -41,6 +41,35 @@ def cmd_identify(args) -> tuple[dict, int]:
             (3 if any(r.get("error") for r in results) else 0)
 
 
+def cmd_watch(args) -> tuple[dict, int]:
+    """Recognise faces in a video, camera or folder, as the GUI's live view does."""
+    from core.capture import open_source
+    from core.recognition import LiveRecognizer
+
+    src = open_source(args.source)
+    frames_out = []
+    with _gallery(args) as g:
+        rec = LiveRecognizer(g.analyzer, g, threshold=args.threshold)
+        n = 0
+        try:
+            while args.max_frames is None or n < args.max_frames:
+                frame = src.read()
+                if frame is None:
+                    break
+                n += 1
+                if (frame.index % max(1, args.every)) != 0:
+                    continue
+                faces = rec.process(frame)
+                frames_out.append({"frame": frame.index, "time": round(frame.timestamp, 3),
+                                   **({"path": frame.path} if frame.path else {}),
+                                   "faces": [f.to_json() for f in faces]})
+        finally:
+            src.close()
+        names = sorted({f["name"] for fr in frames_out for f in fr["faces"] if f["name"]})
+        return {"source": str(args.source), "frames": n, "processed": len(frames_out), "names": names,
+                "results": frames_out}, 0
+
+
 def cmd_gallery(args) -> tuple[dict, int]:
     from core.gallery.archive import export_gallery, import_gallery
 
@@ -87,6 +116,13 @@ def register(sub, common, jonly) -> None:
     gal(p)
     p.add_argument("paths", nargs="+")
     p.set_defaults(func=cmd_identify)
+
+    p = sub.add_parser("watch", parents=[common], help="recognise faces in a video, camera index or folder")
+    gal(p)
+    p.add_argument("source", help="video file, camera index (0, 1, ...) or folder of images")
+    p.add_argument("--max-frames", type=int, default=None)
+    p.add_argument("--every", type=int, default=1, help="process every n-th frame")
+    p.set_defaults(func=cmd_watch)
 
     p = sub.add_parser("gallery", parents=[common], help="list|faces|remove|remove-face|rename|merge|export|import|audit")
     gal(p)

@@ -230,11 +230,14 @@ class Gallery:
             s.add(ModelRow(key=self.model_key, name=self.spec.name, dim=self.spec.embedding_size,
                            weights_hash=self.spec.weights_hash() or ""))
 
-    def enroll(self, name: str, paths: Iterable[str | Path], progress: ProgressFn | None = None,
+    def enroll(self, name: str, paths: Iterable[str | Path | np.ndarray], progress: ProgressFn | None = None,
                cancel: Callable[[], bool] | None = None, create: bool = True) -> EnrollReport:
-        """Add the photos in ``paths`` to ``name``; each accepted image is committed before it is reported."""
+        """Add photos (paths, or RGB frames captured live) to ``name``; each accepted image is committed
+        before it is reported."""
         name = _clean_name(name)
-        paths = [str(p) for p in paths]
+        items = list(paths)
+        arrays = {f"capture-{i}": a for i, a in enumerate(items) if isinstance(a, np.ndarray)}
+        paths = [f"capture-{i}" if isinstance(p, np.ndarray) else str(p) for i, p in enumerate(items)]
         report = EnrollReport(identity=name)
         t_start = time.perf_counter()
         storage = 0.0
@@ -254,7 +257,7 @@ class Gallery:
         with self.Session() as s:
             for p in paths:
                 try:
-                    h = file_hash(p)
+                    h = hashlib.sha256(arrays[p].tobytes()).hexdigest() if p in arrays else file_hash(p)
                 except OSError as exc:
                     report.rejected.append(Rejection(p, "unreadable", f"{p}: cannot be read ({exc.strerror or exc})."))
                     continue
@@ -271,7 +274,7 @@ class Gallery:
         new_ids: list[int] = []
         new_vecs: list[np.ndarray] = []
         try:
-            for res in self.analyzer.analyze_paths(todo, cancel=cancel):
+            for res in self.analyzer.analyze_paths([arrays.get(p, p) for p in todo], cancel=cancel, names=todo):
                 done += 1
                 rej, face = self._choose_face(res)
                 if rej is not None:
@@ -281,7 +284,8 @@ class Gallery:
                                          [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
                     t_db = time.perf_counter()
                     with self.Session.begin() as s:
-                        row = FaceRow(identity_id=ident_id, source_path=str(Path(res.path).resolve()),
+                        src = res.path if res.path in arrays else str(Path(res.path).resolve())
+                        row = FaceRow(identity_id=ident_id, source_path=src,
                                       image_hash=hashes[res.path], box=face.detection.xywh, thumbnail=thumb,
                                       det_score=float(face.score), quality=sharpness(face.crop))
                         s.add(row)
@@ -399,6 +403,16 @@ class Gallery:
             ident = self._get(s, name)
             return [{"id": f.id, "source_path": f.source_path, "box": f.box, "det_score": f.det_score,
                      "quality": round(f.quality, 1), "thumbnail": f.thumbnail} for f in ident.faces]
+
+    def thumbnail(self, name: str) -> bytes | None:
+        """JPEG of the person's sharpest enrolled face crop (for the gallery browser)."""
+        with self.Session() as s:
+            return s.scalar(select(FaceRow.thumbnail).join(Identity).where(Identity.name == name)
+                            .order_by(FaceRow.quality.desc()).limit(1))
+
+    def names(self) -> list[str]:
+        with self.Session() as s:
+            return list(s.scalars(select(Identity.name).order_by(Identity.name)))
 
     def count(self) -> tuple[int, int]:
         """(identities, faces)."""

@@ -1,0 +1,247 @@
+"""Gallery browser: people with a thumbnail and face count; search, rename, merge, delete, open a person."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, QSortFilterProxyModel, Qt, QThreadPool, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.workers import Job
+
+NAME_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def pixmap_from_jpeg(data: bytes | None, size: int = 96) -> QPixmap:
+    img = QImage.fromData(data or b"")
+    if img.isNull():
+        pm = QPixmap(size, size)
+        pm.fill(Qt.GlobalColor.darkGray)
+        return pm
+    return QPixmap.fromImage(img).scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
+                                         Qt.TransformationMode.SmoothTransformation)
+
+
+class PeopleModel(QAbstractListModel):
+    """Rows are the gallery's people; thumbnails are loaded lazily and cached."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.gallery = None
+        self.rows: list[dict] = []
+        self._icons: dict[str, QIcon] = {}
+
+    def set_gallery(self, gallery) -> None:
+        self.gallery = gallery
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.beginResetModel()
+        self.rows = self.gallery.list() if self.gallery is not None else []
+        self._icons.clear()
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            n = row["faces"]
+            return f"{row['name']}\n{n} face{'s' if n != 1 else ''}"
+        if role == Qt.ItemDataRole.DecorationRole:
+            icon = self._icons.get(row["name"])
+            if icon is None and self.gallery is not None:
+                icon = QIcon(pixmap_from_jpeg(self.gallery.thumbnail(row["name"])))
+                self._icons[row["name"]] = icon
+            return icon
+        if role == NAME_ROLE:
+            return row["name"]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{row['name']}: {row['faces']} faces, enrolled {row['created'][:10] if row['created'] else ''}"
+        return None
+
+
+class PersonDialog(QDialog):
+    """The faces of one person, each removable."""
+
+    def __init__(self, gallery, name: str, parent=None):
+        super().__init__(parent)
+        self.gallery, self.name = gallery, name
+        self.setWindowTitle(f"{name}: enrolled faces")
+        self.resize(640, 480)
+        lay = QVBoxLayout(self)
+        self.list = QListWidget()
+        self.list.setViewMode(QListView.ViewMode.IconMode)
+        self.list.setIconSize(QSize(112, 112))
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        lay.addWidget(self.list)
+        row = QHBoxLayout()
+        self.remove_btn = QPushButton("Remove selected faces")
+        self.remove_btn.clicked.connect(self.remove_selected)
+        row.addWidget(self.remove_btn)
+        row.addStretch(1)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        row.addWidget(close)
+        lay.addLayout(row)
+        self.changed = False
+        self.reload()
+
+    def reload(self) -> None:
+        self.list.clear()
+        for f in self.gallery.faces(self.name):
+            item = QListWidgetItem(QIcon(pixmap_from_jpeg(f["thumbnail"], 112)), f"#{f['id']}")
+            item.setData(NAME_ROLE, f["id"])
+            item.setToolTip(f"{f['source_path']}\ndetector {f['det_score']:.2f}, sharpness {f['quality']}")
+            self.list.addItem(item)
+
+    def remove_selected(self) -> None:
+        ids = [i.data(NAME_ROLE) for i in self.list.selectedItems()]
+        if not ids:
+            return
+        if QMessageBox.question(self, "Remove faces", f"Remove {len(ids)} face(s) of {self.name}?") != \
+                QMessageBox.StandardButton.Yes:
+            return
+        for fid in ids:
+            self.gallery.remove_face(fid)
+        self.changed = True
+        try:
+            self.reload()
+        except Exception:  # noqa: BLE001 - the person is gone when their last face was removed
+            self.accept()
+
+
+class GalleryPanel(QWidget):
+    """Browser over :class:`core.gallery.Gallery`; emits ``changed`` after edits."""
+
+    changed = Signal()
+    message = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.gallery = None
+        self.model = PeopleModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setFilterRole(NAME_ROLE)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        lay = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.search = QLineEdit(placeholderText="Search people ...")
+        self.search.textChanged.connect(self.proxy.setFilterFixedString)
+        top.addWidget(self.search, 1)
+        self.buttons = {}
+        for label, slot in (("Open", self.open_person), ("Rename", self.rename), ("Merge into ...", self.merge),
+                            ("Delete", self.delete), ("Refresh", self.refresh)):
+            b = QPushButton(label)
+            b.clicked.connect(slot)
+            top.addWidget(b)
+            self.buttons[label] = b
+        lay.addLayout(top)
+        self.view = QListView()
+        self.view.setModel(self.proxy)
+        self.view.setViewMode(QListView.ViewMode.IconMode)
+        self.view.setIconSize(QSize(96, 96))
+        self.view.setGridSize(QSize(140, 150))
+        self.view.setResizeMode(QListView.ResizeMode.Adjust)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.doubleClicked.connect(lambda _i: self.open_person())
+        lay.addWidget(self.view, 1)
+        self.summary = QLabel("No gallery loaded yet.")
+        lay.addWidget(self.summary)
+        self._jobs: list[Job] = []
+
+    def set_gallery(self, gallery) -> None:
+        self.gallery = gallery
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self.gallery is None:
+            return
+        self.model.set_gallery(self.gallery)
+        people, faces = len(self.model.rows), sum(r["faces"] for r in self.model.rows)
+        self.summary.setText(f"{people} people, {faces} faces in {self.gallery.root}")
+
+    def selected_names(self) -> list[str]:
+        return [i.data(NAME_ROLE) for i in self.view.selectionModel().selectedIndexes()]
+
+    def _one(self) -> str | None:
+        names = self.selected_names()
+        if len(names) != 1:
+            self.message.emit("Select one person first.")
+            return None
+        return names[0]
+
+    def open_person(self) -> None:
+        name = self._one()
+        if name:
+            dlg = PersonDialog(self.gallery, name, self)
+            dlg.exec()
+            if dlg.changed:
+                self.refresh()
+                self.changed.emit()
+
+    def rename(self) -> None:
+        name = self._one()
+        if not name:
+            return
+        new, ok = QInputDialog.getText(self, "Rename", f"New name for {name}:", text=name)
+        if ok and new.strip() and new.strip() != name:
+            self._run(lambda: self.gallery.rename(name, new.strip()), f"Renamed {name} to {new.strip()}.")
+
+    def merge(self) -> None:
+        names = self.selected_names()
+        if not names:
+            self.message.emit("Select the people to merge first.")
+            return
+        others = [r["name"] for r in self.model.rows if r["name"] not in names] + (names if len(names) > 1 else [])
+        target, ok = QInputDialog.getItem(self, "Merge", f"Merge {', '.join(names)} into:", others, 0, False)
+        if ok and target:
+            sources = [n for n in names if n != target]
+
+            def work():
+                for s in sources:
+                    self.gallery.merge(s, target)
+
+            self._run(work, f"Merged {', '.join(sources)} into {target}.")
+
+    def delete(self) -> None:
+        names = self.selected_names()
+        if not names:
+            self.message.emit("Select the people to delete first.")
+            return
+        text = (f"Delete {', '.join(names)}?\n\nTheir faces, crops and search entries are removed from this "
+                "computer. This cannot be undone.")
+        if QMessageBox.question(self, "Delete people", text) != QMessageBox.StandardButton.Yes:
+            return
+
+        def work():
+            for n in names:
+                self.gallery.remove(n)
+
+        self._run(work, f"Deleted {', '.join(names)}.")
+
+    def _run(self, fn, done_message: str) -> None:
+        job = Job(fn, plain=True)
+        job.signals.result.connect(lambda _r: (self.refresh(), self.changed.emit(), self.message.emit(done_message)))
+        job.signals.error.connect(lambda m: (self.message.emit(m), QMessageBox.warning(self, "Gallery", m)))
+        job.signals.finished.connect(lambda: self._jobs.remove(job) if job in self._jobs else None)
+        self._jobs.append(job)
+        QThreadPool.globalInstance().start(job)
