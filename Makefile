@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-dev
-export QT_QPA_PLATFORM ?= offscreen
 
 .PHONY: setup run test lint bench clean
 
@@ -19,10 +18,10 @@ setup: $(STAMP)
 	$(VENV)/bin/facerec models fetch
 
 run: setup
-	QT_QPA_PLATFORM= $(PY) main.py
+	$(PY) main.py
 
 test: setup
-	$(PY) -m pytest
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -21,8 +21,9 @@ def run_gui(argv: list[str]) -> int:
 
     t0 = time.perf_counter()
     args = parse_gui_args(argv)
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if (not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux")
+            and not os.environ.get("QT_QPA_PLATFORM")):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # no screen: run headless rather than fail
     from PySide6.QtWidgets import QApplication
 
     from app.main_window import MainWindow

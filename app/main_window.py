@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from app.enroll_dialog import IMAGE_FILTER, EnrollFilesDialog, EnrollLiveDialog
 from app.gallery_panel import GalleryPanel
 from app.settings_dialog import GuiSettings, SettingsDialog, ThresholdSlider
+from app.training_panel import TrainingPanel
 from app.video_view import VideoView
 from app.workers import CaptureThread, Job, RecognitionThread
 
@@ -45,6 +46,8 @@ def load_engine(settings: GuiSettings, gallery_dir: str | None):
     analyzer = FaceAnalyzer(core_settings, warmup=True)
     gallery = Gallery(gallery_dir or settings.gallery or None, settings=core_settings)
     gallery.use_analyzer(analyzer)
+    if gallery.missing_embeddings():
+        gallery.reembed()  # people enrolled under another model stay recognisable after a switch
     gallery.index()
     analyzer.detect(np.zeros((480, 640, 3), np.uint8))  # trace the common canvas now, not on the first frame
     return analyzer, gallery, device_name()
@@ -121,6 +124,9 @@ class MainWindow(QMainWindow):
         self.gallery_panel.message.connect(lambda m: self.statusBar().showMessage(m, 6000))
         self.gallery_panel.changed.connect(self._gallery_changed)
         self.tabs.addTab(self.gallery_panel, "Gallery")
+        self.training_panel = TrainingPanel()
+        self.training_panel.useModel.connect(self.use_model)
+        self.tabs.addTab(self.training_panel, "Training")
         self.setCentralWidget(self.tabs)
 
         sb = self.statusBar()
@@ -320,6 +326,8 @@ class MainWindow(QMainWindow):
             new = dlg.result_settings()
             reload_engine = (new.model, new.detector, new.gallery) != (self.settings.model, self.settings.detector,
                                                                        self.settings.gallery)
+            if new.gallery != self.settings.gallery:
+                self.gallery_dir = None  # the folder chosen here replaces one given on the command line
             self.settings = new
             new.save()
             self.cam_index.setValue(new.camera)
@@ -329,13 +337,18 @@ class MainWindow(QMainWindow):
             self.threshold.set_value(before)
             self.set_threshold(before)
 
+    def use_model(self, name: str) -> None:
+        """Switch the app to a (newly registered) embedding model; the gallery is re-embedded for it."""
+        self.settings.model = name
+        self.settings.save()
+        self._reload_engine()
+
     def _reload_engine(self) -> None:
         if self.recog is not None:
             self.recog.stop()
             self.recog.wait(5000)
             self.recog = None
         self.analyzer = self.gallery = self.recognizer = None
-        self.gallery_dir = None
         self.lbl_model.setText("model: loading ...")
         self.statusBar().showMessage("Loading the new settings ...")
         self._start_engine()

@@ -98,6 +98,10 @@ def cmd_gallery(args) -> tuple[dict, int]:
             return import_gallery(g, Path(rest[0])), 0
         if a == "audit":
             return {"events": g.audit()}, 0
+        if a == "reembed":
+            from core.cli import Progress
+
+            return g.reembed(progress=None if args.json else Progress("Re-embedding")), 0
         idx = g.rebuild_index()
         return {"rebuilt": str(g.index_path), "vectors": len(idx), "kind": idx.kind}, 0
 
@@ -124,7 +128,7 @@ def register(sub, common, jonly) -> None:
     p.add_argument("--every", type=int, default=1, help="process every n-th frame")
     p.set_defaults(func=cmd_watch)
 
-    p = sub.add_parser("gallery", parents=[common], help="list|faces|remove|remove-face|rename|merge|export|import|audit")
+    p = sub.add_parser("gallery", parents=[common], help="list|faces|remove|remove-face|rename|merge|export|import|audit|reembed")
     gal(p)
     actions = p.add_subparsers(dest="action", parser_class=type(p))
     for action, params in ACTIONS.items():
@@ -143,5 +147,5 @@ def register(sub, common, jonly) -> None:
 ACTIONS: dict[str, tuple[str, ...]] = {
     "list": (), "faces": ("name",), "remove": ("name",), "remove-face": ("face_id",), "rename": ("old", "new"),
     "merge": ("source", "target"), "export": ("archive",), "import": ("archive",), "audit": (),
-    "rebuild-index": (),
+    "rebuild-index": (), "reembed": (),
 }

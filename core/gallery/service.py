@@ -339,6 +339,59 @@ class Gallery:
             return Rejection(p, "low_quality", f"{p}: the face is too blurred (sharpness {sharp:.1f})."), None
         return None, f
 
+    def missing_embeddings(self) -> int:
+        """Faces without an embedding for the active model (e.g. enrolled under another model)."""
+        with self.Session() as s:
+            have = select(EmbeddingRow.face_id).where(EmbeddingRow.model_key == self.model_key)
+            return s.scalar(select(func.count()).select_from(FaceRow).where(FaceRow.id.not_in(have)))
+
+    def reembed(self, progress: ProgressFn | None = None, cancel: Callable[[], bool] | None = None,
+                batch: int = 64) -> dict:
+        """Embed stored face crops for the active model, so switching models keeps everyone enrolled.
+
+        Each thumbnail is the aligned crop of the model it was enrolled with; it is warped from that
+        model's template to the active model's template (no original photo needed). Committed per batch.
+        """
+        from core.alignment import estimate_similarity
+
+        with self.Session() as s:
+            have = select(EmbeddingRow.face_id).where(EmbeddingRow.model_key == self.model_key)
+            todo = s.execute(select(FaceRow.id, FaceRow.thumbnail).where(FaceRow.id.not_in(have))).all()
+            source_model = dict(s.execute(select(EmbeddingRow.face_id, ModelRow.name)
+                                          .join(ModelRow, EmbeddingRow.model_key == ModelRow.key)).all())
+        with self.Session.begin() as s:
+            self._ensure_model_row(s)
+        dst = self.spec.template
+        done = 0
+        for start in range(0, len(todo), batch):
+            if cancel is not None and cancel():
+                raise Cancelled(f"Re-embedding cancelled after {done} of {len(todo)} faces; run it again to finish.")
+            crops, ids = [], []
+            for fid, thumb in todo[start:start + batch]:
+                img = cv2.imdecode(np.frombuffer(thumb, np.uint8), cv2.IMREAD_COLOR)
+                if img is None:
+                    continue
+                img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+                try:
+                    src = get_spec(source_model.get(fid, "facenet")).template
+                except UsageError:
+                    src = get_spec("facenet").template
+                scale = img.shape[0] / src.size
+                m = estimate_similarity(src.points * scale, dst.points)
+                crops.append(cv2.warpAffine(img, m, (dst.size, dst.size), borderMode=cv2.BORDER_REPLICATE))
+                ids.append(fid)
+            if crops:
+                embs = self.analyzer.embedder.embed(np.stack(crops))
+                with self.Session.begin() as s:
+                    for fid, e in zip(ids, embs):
+                        s.add(EmbeddingRow(face_id=fid, model_key=self.model_key, dim=len(e),
+                                           vector=np.asarray(e, "<f4").tobytes()))
+            done += len(ids)
+            if progress is not None:
+                progress(done, len(todo), "")
+        self.rebuild_index()
+        return {"model": self.spec.name, "faces": len(todo), "embedded": done}
+
     # ------------------------------------------------------------ identify
 
     def search(self, embeddings: np.ndarray, k: int | None = None) -> list[list[tuple[str, float]]]:

@@ -138,3 +138,21 @@ def test_screenshot_automation(two_people_gallery, clip, tmp_path):
     img = np.asarray(Image.open(shot).convert("RGB"))
     assert img.shape[1] >= 640 and img.shape[0] >= 400
     assert img.std() > 10  # not blank
+
+
+def test_training_panel_runs_a_job_in_its_own_process(qtbot, tfrecords, tmp_path):
+    from app.training_panel import TrainingPanel
+
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.data.setText(str(tfrecords))
+    panel.out.setText(str(tmp_path / "run"))
+    panel.steps.setValue(3)
+    panel.batch.setValue(8)
+    panel.start(resume=False)
+    qtbot.waitUntil(lambda: panel.proc is not None and panel.proc.state() == panel.proc.ProcessState.NotRunning
+                    and panel.btn["Start"].isEnabled(), timeout=300_000)
+    kinds = [e["event"] for e in panel.events]
+    assert kinds.count("step") == 3 and kinds[-1] == "done", kinds
+    assert panel.progress.value() == 3
+    assert "Done: 3 steps" in panel.status.text()

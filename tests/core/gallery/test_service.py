@@ -187,3 +187,14 @@ def test_saved_index_matches_database_without_rebuild(gallery_template, tmp_path
         idx = g.index()
         assert warnings == []
         assert sorted(idx.ids().tolist()) == sorted(g._all_ids().tolist())
+
+
+def test_reembed_from_stored_crops_keeps_people_recognisable(gallery, val_people):
+    """Switching models keeps people: embeddings are recomputed from the stored aligned crops alone."""
+    with gallery.Session.begin() as s:
+        s.execute(sqlite3_text("DELETE FROM embeddings"))
+    assert gallery.missing_embeddings() == gallery.count()[1]
+    out = gallery.reembed()
+    assert out["embedded"] == gallery.count()[1] and gallery.missing_embeddings() == 0
+    right = sum(n == "jerry_seinfeld" for n in _names(gallery, val_people["jerry_seinfeld"]))
+    assert right >= 4
