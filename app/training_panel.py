@@ -226,8 +226,10 @@ class TrainingPanel(QWidget):
     def _eval_done(self, _code: int, doc: dict) -> None:
         rows = doc.get("results", [doc] if doc else [])
         for r in rows:
+            tars = ", ".join(f"{k}: {'n/a (too few pairs)' if v is None else f'{v:.4f}'}"
+                             for k, v in r["tar_at_far"].items())
             self.log.appendPlainText(f"{Path(r['bin']).name}: accuracy {r['accuracy']:.4f} +- {r['std']:.4f} over "
-                                     f"{r['pairs']} pairs; TAR@FAR {r['tar_at_far']}; ROC {r.get('roc_png', '-')}")
+                                     f"{r['pairs']} pairs; TAR at FAR {tars}; ROC {r.get('roc_png', '-')}")
         self.status.setText("Evaluation done." if rows else "Evaluation failed; see the log.")
 
     def export_use(self) -> None:

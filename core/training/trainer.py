@@ -218,8 +218,9 @@ class Trainer:
         t = tf()
 
         @t.function(jit_compile=self.xla)
-        def f(x):
-            return t.cast(self.model((t.cast(x, t.float32) - 127.5) / 128.0, training=False), t.float32)
+        def f(x):  # unit vectors, exactly as `facerec eval --checkpoint` computes them
+            y = t.cast(self.model((t.cast(x, t.float32) - 127.5) / 128.0, training=False), t.float32)
+            return t.math.l2_normalize(y, axis=1)
 
         def run(images):
             return np.concatenate([f(t.constant(images[i:i + batch])).numpy() for i in range(0, len(images), batch)])

@@ -152,3 +152,17 @@ def test_untrusted_bin_pickle_cannot_run_code(tmp_path):
 
     with pytest.raises(DatasetError):
         load_bin(p)
+
+
+def test_validation_during_training_matches_eval_of_the_checkpoint(tfrecords, val_bin, tmp_path):
+    from core.evaluation.verify_bin import evaluate_bin
+    from core.training.runs import run_embed_fn
+    from core.training.trainer import TrainConfig, train
+
+    cfg = TrainConfig(data=str(tfrecords), out=str(tmp_path / "r"), steps=4, batch_size=8, val_bins=[str(val_bin)],
+                      val_every=4, checkpoint_every=100)
+    during = train(cfg)["evaluations"][-1]
+    embed, size = run_embed_fn(tmp_path / "r")
+    after = evaluate_bin(embed, val_bin, size)
+    assert during["pairs"] == after["pairs"] == 100
+    assert during["accuracy"] == pytest.approx(after["accuracy"], abs=1e-6)
