@@ -204,6 +204,12 @@ def require_facenet_weights() -> Path:
     return facenet_weights_path()
 
 
+def facenet_source_h5() -> Path | None:
+    """The verified original ``facenet_keras.h5`` in the cache, or None."""
+    h5 = facenet_dir() / "facenet_keras.h5"
+    return h5 if _have_verified(h5, FACENET_H5_SHA256) else None
+
+
 def sample_dataset_dir(progress: Progress = _quiet) -> Path:
     """The 5-celebrity face photos (train/val) from the same archive, extracted once."""
     root = models_dir() / "samples" / "5-celebrity-faces-dataset"
