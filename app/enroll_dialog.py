@@ -29,19 +29,6 @@ from app.workers import Job
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.webp *.tif *.tiff)"
 
 
-def expand_paths(paths: list[str]) -> list[str]:
-    from core.imageio import is_image_path
-
-    out = []
-    for p in paths:
-        pp = Path(p)
-        if pp.is_dir():
-            out += [str(f) for f in sorted(pp.rglob("*")) if f.is_file() and is_image_path(f)]
-        elif pp.is_file():
-            out.append(str(pp))
-    return out
-
-
 class _EnrollBase(QDialog):
     enrolled = Signal(object)  # EnrollReport
 
@@ -160,7 +147,9 @@ class EnrollFilesDialog(_EnrollBase):
 
     def add_paths(self, paths: list[str]) -> None:
         known = set(self.items())
-        for p in expand_paths(paths):
+        from core.imageio import expand_image_paths
+
+        for p in expand_image_paths(paths, keep_missing=False):
             if p not in known:
                 self.files.addItem(p)
                 known.add(p)

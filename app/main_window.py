@@ -273,9 +273,7 @@ class MainWindow(QMainWindow):
     def set_threshold(self, value: float) -> None:
         if self.recognizer is not None:
             self.recognizer.threshold = value
-            self.view.faces = [type(f)(f.track_id, f.box, (f.candidates[0][0] if f.candidates and
-                                                           f.candidates[0][1] >= value else None),
-                                       f.score, f.candidates, f.det_score) for f in self.view.faces]
+            self.view.faces = [f.at_threshold(value) for f in self.view.faces]
             self.view.update()
 
     # ---------------------------------------------------------------- enrolment, gallery, settings

@@ -14,7 +14,7 @@ import numpy as np
 
 from core.analyzer import FaceAnalyzer, primary_face
 from core.errors import UsageError
-from core.imageio import is_image_path
+from core.imageio import image_files
 from core.metrics import best_balanced_threshold, roc_curve
 
 
@@ -24,7 +24,7 @@ def identity_folders(root: Path) -> dict[str, list[Path]]:
         raise UsageError(f"{root} is not a folder of identity folders.")
     out = {}
     for d in sorted(p for p in root.iterdir() if p.is_dir()):
-        imgs = sorted(p for p in d.rglob("*") if p.is_file() and is_image_path(p))
+        imgs = image_files(d)
         if imgs:
             out[d.name] = imgs
     if len(out) < 2:

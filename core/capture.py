@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from core.errors import BadInput, FaceRecError
-from core.imageio import is_image_path, load_image
+from core.imageio import image_files, is_image_path, load_image
 
 
 @dataclass
@@ -99,8 +99,7 @@ def open_source(spec: str | int, width: int | None = None, height: int | None = 
         return VideoSource(int(spec), width, height)
     p = Path(spec)
     if p.is_dir():
-        imgs = sorted(f for f in p.rglob("*") if f.is_file() and is_image_path(f))
-        return ImagesSource(imgs, seconds_each, p.name)
+        return ImagesSource(image_files(p), seconds_each, p.name)
     if not p.exists():
         raise BadInput(f"{spec}: no such file, folder or camera.")
     if is_image_path(p):

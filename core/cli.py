@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from core.errors import FaceRecError, NoFaceFound, UsageError
+from core.imageio import expand_image_paths
 
 
 class _Parser(argparse.ArgumentParser):
@@ -85,21 +86,8 @@ def cmd_models(args) -> tuple[dict, int]:
     return {"models": rows}, 0
 
 
-def _expand(paths: list[str]) -> list[str]:
-    from core.imageio import is_image_path
-
-    out: list[str] = []
-    for p in paths:
-        pp = Path(p)
-        if pp.is_dir():
-            out.extend(str(f) for f in sorted(pp.rglob("*")) if f.is_file() and is_image_path(f))
-        else:
-            out.append(p)
-    return out
-
-
 def cmd_represent(args) -> tuple[dict, int]:
-    paths = _expand(args.images)
+    paths = expand_image_paths(args.images)
     if not paths:
         raise UsageError("No images given (folders are searched recursively for image files).")
     an = _analyzer(args)

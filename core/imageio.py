@@ -26,6 +26,24 @@ def is_image_path(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES
 
 
+def image_files(folder: Path) -> list[Path]:
+    """Image files under ``folder``, recursively, sorted."""
+    return sorted(p for p in Path(folder).rglob("*") if p.is_file() and is_image_path(p))
+
+
+def expand_image_paths(paths, keep_missing: bool = True) -> list[str]:
+    """Folders become their image files (recursively); files stay. Paths that do not exist are kept
+    (so the caller reports them) unless ``keep_missing`` is False."""
+    out: list[str] = []
+    for p in paths:
+        pp = Path(p)
+        if pp.is_dir():
+            out.extend(str(f) for f in image_files(pp))
+        elif keep_missing or pp.is_file():
+            out.append(str(p))
+    return out
+
+
 def load_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Decode ``source`` (a path or encoded bytes) to an (H, W, 3) uint8 RGB array."""
     name = "<bytes>" if isinstance(source, bytes) else str(source)

@@ -7,12 +7,11 @@ candidates at the current threshold, so moving the threshold takes effect at onc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
+from dataclasses import dataclass, replace
 
 from core.capture import Frame
-from core.tracking import IoUTracker, Track, appearance_signature
+from core.gallery.service import decide_name
+from core.tracking import IoUTracker, appearance_signature
 
 
 @dataclass
@@ -25,6 +24,11 @@ class FaceView:
     score: float
     candidates: list[tuple[str, float]]
     det_score: float
+
+    def at_threshold(self, threshold: float) -> FaceView:
+        """The same face decided again at another threshold (the GUI's slider)."""
+        name, _ = decide_name(self.candidates, threshold)
+        return replace(self, name=name)
 
     def to_json(self) -> dict:
         return {"track": self.track_id, "box": self.box, "name": self.name, "score": round(self.score, 4),
@@ -44,12 +48,6 @@ class LiveRecognizer:
         self.same_face_min = same_face_min
         self.tracker = IoUTracker()
         self.embeds_done = 0
-
-    def name_of(self, track: Track) -> tuple[str | None, float]:
-        if not track.candidates:
-            return None, -1.0
-        name, score = track.candidates[0]
-        return (name if score >= self.threshold else None), score
 
     def process(self, frame: Frame) -> list[FaceView]:
         img = frame.image
@@ -74,13 +72,9 @@ class LiveRecognizer:
                 t.embedding, t.embedded_at, t.candidates, t.signature = e, frame.timestamp, c, sigs[t.id]
         out = []
         for t in tracks:
-            name, score = self.name_of(t)
+            name, score = decide_name(t.candidates, self.threshold)
             out.append(FaceView(t.id, t.detection.xywh, name, score, list(t.candidates), t.detection.score))
         return out
-
-    def current_faces(self) -> list[tuple[Track, np.ndarray]]:
-        """Tracks seen in the last processed frame (for enrolling from the live view)."""
-        return [(t, t.detection.box) for t in self.tracker.tracks if t.missed == 0]
 
     def reset(self) -> None:
         self.tracker.reset()

@@ -19,9 +19,10 @@ def _gallery(args):
 
 
 def cmd_enroll(args) -> tuple[dict, int]:
-    from core.cli import Progress, _expand
+    from core.cli import Progress
+    from core.imageio import expand_image_paths
 
-    paths = _expand(args.paths)
+    paths = expand_image_paths(args.paths)
     if not paths:
         raise UsageError("No images found in the given paths.")
     with _gallery(args) as g:
@@ -30,9 +31,10 @@ def cmd_enroll(args) -> tuple[dict, int]:
 
 
 def cmd_identify(args) -> tuple[dict, int]:
-    from core.cli import Progress, _expand
+    from core.cli import Progress
+    from core.imageio import expand_image_paths
 
-    paths = _expand(args.paths)
+    paths = expand_image_paths(args.paths)
     if not paths:
         raise UsageError("No images found in the given paths.")
     with _gallery(args) as g:

@@ -81,6 +81,15 @@ class Match:
                 "candidates": [{"name": n, "score": round(s, 4)} for n, s in self.candidates]}
 
 
+def decide_name(candidates: list[tuple[str, float]], threshold: float) -> tuple[str | None, float]:
+    """The open-set rule: (best candidate's name, its score) when the score reaches ``threshold``,
+    else (None, score); (None, -1.0) without candidates."""
+    if not candidates:
+        return None, -1.0
+    name, score = candidates[0]
+    return (name if score >= threshold else None), float(score)
+
+
 def sharpness(crop: np.ndarray) -> float:
     gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
     return float(cv2.Laplacian(gray, cv2.CV_64F).var())
@@ -423,12 +432,10 @@ class Gallery:
         if not faces:
             return []
         cands = self.search(np.stack([f.embedding for f in faces]), k)
-        thr = self.threshold
         out = []
         for f, c in zip(faces, cands):
-            best = c[0] if c else (None, -1.0)
-            name = best[0] if c and best[1] >= thr else None
-            out.append(Match(box=f.detection.xywh, name=name, score=float(best[1]), candidates=c))
+            name, score = decide_name(c, self.threshold)
+            out.append(Match(box=f.detection.xywh, name=name, score=score, candidates=c))
         return out
 
     def identify_image(self, image: np.ndarray) -> list[Match]:

@@ -29,16 +29,23 @@ def load_run(run_dir: Path):
     return cfg, model
 
 
-def run_embed_fn(run_dir: Path, batch: int = 64):
-    """uint8 (N, S, S, 3) -> (N, D) float32 for a checkpointed run, and its input size."""
-    cfg, model = load_run(run_dir)
+def backbone_embed_fn(model, jit: bool = False, batch: int = 64):
+    """uint8 (N, S, S, 3) -> (N, D) float32 unit vectors from a backbone taking (pixel - 127.5) / 128,
+    the same embeddings during training validation and in ``facerec eval --checkpoint``."""
     t = tf()
 
-    @t.function
-    def f(x):  # unit vectors, as every registered embedder returns
-        return t.math.l2_normalize(model((t.cast(x, t.float32) - 127.5) / 128.0, training=False), axis=1)
+    @t.function(jit_compile=jit)
+    def f(x):
+        y = t.cast(model((t.cast(x, t.float32) - 127.5) / 128.0, training=False), t.float32)
+        return t.math.l2_normalize(y, axis=1)
 
     def run(images):
         return np.concatenate([f(t.constant(images[i:i + batch])).numpy() for i in range(0, len(images), batch)])
 
-    return run, int(cfg["input_size"])
+    return run
+
+
+def run_embed_fn(run_dir: Path, batch: int = 64):
+    """(embed function, input size) for a checkpointed run."""
+    cfg, model = load_run(run_dir)
+    return backbone_embed_fn(model, batch=batch), int(cfg["input_size"])

@@ -178,6 +178,7 @@ class Trainer:
             self.opt = opt
             self.step = t.Variable(0, dtype=t.int64, trainable=False, name="global_step")
         self.ckpt = t.train.Checkpoint(model=self.model, head=self.head, optimizer=self.opt, step=self.step)
+        self._embed = None
 
     def lr_at(self, step: int) -> float:
         v = self.schedule(step)
@@ -213,19 +214,13 @@ class Trainer:
 
         return t.function(step, jit_compile=self.xla and self.strategy.num_replicas_in_sync == 1)
 
-    def embed_fn(self, batch: int = 64):
-        """uint8 (N, S, S, 3) -> (N, D) float32 with the current weights (for verification)."""
-        t = tf()
+    def embed_fn(self):
+        """uint8 (N, S, S, 3) -> (N, D) with the current weights (for verification), traced once per run."""
+        if self._embed is None:
+            from core.training.runs import backbone_embed_fn
 
-        @t.function(jit_compile=self.xla)
-        def f(x):  # unit vectors, exactly as `facerec eval --checkpoint` computes them
-            y = t.cast(self.model((t.cast(x, t.float32) - 127.5) / 128.0, training=False), t.float32)
-            return t.math.l2_normalize(y, axis=1)
-
-        def run(images):
-            return np.concatenate([f(t.constant(images[i:i + batch])).numpy() for i in range(0, len(images), batch)])
-
-        return run
+            self._embed = backbone_embed_fn(self.model, jit=self.xla)
+        return self._embed
 
 
 def _ce(t, labels, logits):
