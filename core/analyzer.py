@@ -98,10 +98,8 @@ class FaceAnalyzer:
                       names: list[str] | None = None) -> Iterator[ImageResult]:
         """Yield one :class:`ImageResult` per item, in order. Items are paths or in-memory RGB frames
         (named ``names[i]``, default ``capture-<i>``). Embeds across images in batches."""
-        items = list(paths)
-        labels = names or [p if isinstance(p, str) else (f"capture-{i}" if isinstance(p, np.ndarray) else str(p))
-                           for i, p in enumerate(items)]
-        paths = items
+        paths = list(paths)
+        labels = names or [f"capture-{i}" if isinstance(p, np.ndarray) else str(p) for i, p in enumerate(paths)]
         pending: list[tuple[ImageResult, np.ndarray, list[DetectedFace]]] = []
 
         def flush():

@@ -40,9 +40,9 @@ def _quiet_native_stderr():
 # and enrolment threads each calling TensorFlow, tracing a new graph crashed TensorFlow 2.21 (segfault in
 # graph construction) even under a shared lock; with one TF thread it does not. Each op already uses every
 # core, so serialising costs no throughput; the hand-off costs microseconds.
-TF_LOCK = threading.RLock()
 _TF_THREAD = "facerec-tf"
 _executor = None
+_executor_lock = threading.Lock()  # guards creating the executor, nothing else
 
 
 def run_tf(fn, *args, **kwargs):
@@ -50,7 +50,7 @@ def run_tf(fn, *args, **kwargs):
     global _executor
     if threading.current_thread().name.startswith(_TF_THREAD):
         return fn(*args, **kwargs)
-    with TF_LOCK:
+    with _executor_lock:
         if _executor is None:
             from concurrent.futures import ThreadPoolExecutor
 

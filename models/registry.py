@@ -49,15 +49,14 @@ def _load_facenet():
     missing source h5 falls back to the Keras 3 model with the converted weights."""
     import os
 
-    from core.model_store import facenet_source_h5, require_facenet_weights
+    from core.model_store import facenet_source_h5
 
-    path = require_facenet_weights()
-    h5 = facenet_source_h5()
+    h5 = facenet_source_h5()  # SHA-256-checked; the converted weights are only checked when used
     if h5 is not None and not os.environ.get("FACEREC_KERAS_INFERENCE"):
         from models.keras2_graph import compile_h5
 
         return compile_h5(h5)
-    return load_facenet_keras(path)
+    return load_facenet_keras()
 
 
 def load_facenet_keras(weights_path=None):

@@ -18,6 +18,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import cv2
@@ -128,8 +129,9 @@ class Gallery:
 
     # ------------------------------------------------------------ model and index
 
-    @property
+    @cached_property
     def model_key(self) -> str:
+        """``name:weights-hash-prefix`` of the active model (fixed for this Gallery object)."""
         return f"{self.spec.name}:{(self.spec.weights_hash() or 'unversioned')[:12]}"
 
     @property
