@@ -28,6 +28,8 @@ from sqlalchemy.exc import IntegrityError
 
 from core.config import Settings, default_gallery_dir, load_settings
 from core.errors import Cancelled, GalleryError, IdentityNotFound, UsageError
+from core.fileutil import sha256_file
+from core.gallery.acceptance import Rejection, choose_face
 from core.gallery.db import checkpoint, open_engine
 from core.gallery.index import VectorIndex, ids_fingerprint
 from core.gallery.schema import AuditEvent, EmbeddingRow, FaceRow, Identity, ModelRow
@@ -38,21 +40,8 @@ log = logging.getLogger(__name__)
 DB_NAME = "gallery.db"
 AGG_TOP = 3
 SEARCH_FACES = 64           # faces fetched per query before grouping by identity
-MIN_DET_SCORE = 0.85
-MIN_SHARPNESS = 6.0         # variance of the Laplacian of the aligned gray crop
-DOMINANT_AREA_RATIO = 2.5   # with several faces, the largest must be this much bigger to be chosen
 
 ProgressFn = Callable[[int, int, str], None]
-
-
-@dataclass
-class Rejection:
-    path: str
-    reason: str   # unreadable | duplicate | no_face | multiple_faces | too_small | low_quality
-    message: str
-
-    def to_json(self) -> dict:
-        return {"path": self.path, "reason": self.reason, "message": self.message}
 
 
 @dataclass
@@ -89,19 +78,6 @@ def decide_name(candidates: list[tuple[str, float]], threshold: float) -> tuple[
         return None, -1.0
     name, score = candidates[0]
     return (name if score >= threshold else None), float(score)
-
-
-def sharpness(crop: np.ndarray) -> float:
-    gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
-    return float(cv2.Laplacian(gray, cv2.CV_64F).var())
-
-
-def file_hash(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _clean_name(name: str) -> str:
@@ -268,7 +244,7 @@ class Gallery:
         with self.Session() as s:
             for p in paths:
                 try:
-                    h = hashlib.sha256(arrays[p].tobytes()).hexdigest() if p in arrays else file_hash(p)
+                    h = hashlib.sha256(arrays[p].tobytes()).hexdigest() if p in arrays else sha256_file(Path(p))
                 except OSError as exc:
                     report.rejected.append(Rejection(p, "unreadable", f"{p}: cannot be read ({exc.strerror or exc})."))
                     continue
@@ -287,7 +263,7 @@ class Gallery:
         try:
             for res in self.analyzer.analyze_paths([arrays.get(p, p) for p in todo], cancel=cancel, names=todo):
                 done += 1
-                rej, face = self._choose_face(res)
+                rej, face, sharp = choose_face(res, self.settings.min_face_px)
                 if rej is not None:
                     report.rejected.append(rej)
                 else:
@@ -298,7 +274,7 @@ class Gallery:
                         src = res.path if res.path in arrays else str(Path(res.path).resolve())
                         row = FaceRow(identity_id=ident_id, source_path=src,
                                       image_hash=hashes[res.path], box=face.detection.xywh, thumbnail=thumb,
-                                      det_score=float(face.score), quality=sharpness(face.crop))
+                                      det_score=float(face.score), quality=sharp)
                         s.add(row)
                         s.flush()
                         emb = EmbeddingRow(face_id=row.id, model_key=self.model_key, dim=len(face.embedding),
@@ -326,29 +302,6 @@ class Gallery:
             storage += time.perf_counter() - t_db
             report.seconds = {"total": round(time.perf_counter() - t_start, 3), "storage": round(storage, 3)}
         return report
-
-    def _choose_face(self, res):
-        """(Rejection, None) or (None, Face) for one analysed image."""
-        p = res.path
-        if res.error is not None:
-            return Rejection(p, "unreadable", str(res.error)), None
-        faces = res.faces
-        if not faces:
-            return Rejection(p, "no_face", f"{p}: no face found."), None
-        faces = sorted(faces, key=lambda f: -f.detection.size)
-        if len(faces) > 1 and faces[0].detection.size ** 2 < DOMINANT_AREA_RATIO * faces[1].detection.size ** 2:
-            return Rejection(p, "multiple_faces",
-                             f"{p}: {len(faces)} faces of similar size; crop the photo to the person to enroll."), None
-        f = faces[0]
-        if f.detection.size < self.settings.min_face_px:
-            return Rejection(p, "too_small", f"{p}: the face is {f.detection.size:.0f} px; at least "
-                                             f"{self.settings.min_face_px} px is needed."), None
-        if f.score < MIN_DET_SCORE:
-            return Rejection(p, "low_quality", f"{p}: the face is unclear (detector confidence {f.score:.2f})."), None
-        sharp = sharpness(f.crop)
-        if sharp < MIN_SHARPNESS:
-            return Rejection(p, "low_quality", f"{p}: the face is too blurred (sharpness {sharp:.1f})."), None
-        return None, f
 
     def missing_embeddings(self) -> int:
         """Faces without an embedding for the active model (e.g. enrolled under another model)."""

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from core.gallery import Gallery
+from core.gallery.acceptance import choose_face
 from tests.conftest import ROOT
 
 ENROLL_SCRIPT = r"""
@@ -65,7 +66,7 @@ def test_sigkill_during_enroll_loses_nothing_reported(tmp_path, train_people):
         assert len(enrolled) >= 30
         # every reported image is in the gallery, unless enrolment rejects it (e.g. two faces): check those again
         for p in (p for p in reported if p not in enrolled):
-            rejection, _ = g._choose_face(next(g.analyzer.analyze_paths([p])))
+            rejection, _, _ = choose_face(next(g.analyzer.analyze_paths([p])), g.settings.min_face_px)
             assert rejection is not None, f"{p} was reported as enrolled but is missing"
 
 
