@@ -2,6 +2,8 @@
 
 One ``tf.function`` per fixed batch bucket (1, 8, 32, 64): a batch is padded up
 to its bucket, so a new batch size never retraces. XLA is used on a GPU.
+Embedders are cached per process by (model name, fingerprint of all its
+weights), so re-registering a model with new weights loads the new weights.
 """
 
 from __future__ import annotations
@@ -10,22 +12,26 @@ import threading
 
 import numpy as np
 
+from core.errors import BadInput
+from core.model_loaders import load_inference
+from core.model_store import fingerprint
+from core.model_zoo import ModelSpec, get_spec
+from core.preprocess import apply as preprocess
 from core.tf_runtime import has_gpu, run_tf, tf
-from models.registry import ModelSpec, get_spec
 
 BUCKETS = (1, 8, 32, 64)
 
 
 class Embedder:
-    """Wraps one registered model. ``embed`` takes (N, S, S, 3) uint8 RGB crops."""
+    """Wraps one model. ``embed`` takes (N, S, S, 3) uint8 RGB crops aligned to ``spec.alignment()``."""
 
-    def __init__(self, spec: ModelSpec, warmup: bool = True):
+    def __init__(self, spec: ModelSpec, warmup: bool = True, weights_fingerprint: str | None = None):
         self.spec = spec
-        t = tf()
-        self._model = run_tf(spec.loader)
+        self.fingerprint = weights_fingerprint if weights_fingerprint is not None else fingerprint(spec)
+        self._t = tf()
+        self._model = run_tf(load_inference, spec)
         self._fns: dict[int, object] = {}
         self._jit = has_gpu()
-        self._t = t
         if warmup:
             self.embed(np.zeros((1, spec.input_size, spec.input_size, 3), np.uint8))
 
@@ -41,26 +47,19 @@ class Embedder:
     def dim(self) -> int:
         return self.spec.embedding_size
 
-    def _preprocess(self, x):
-        t = self._t
-        x = t.cast(x, t.float32)
-        if self.spec.preprocess == "standardize":
-            mean, var = t.nn.moments(x, axes=[1, 2, 3], keepdims=True)
-            n = float(self.spec.input_size * self.spec.input_size * 3)
-            std = t.maximum(t.sqrt(var), 1.0 / np.sqrt(n))
-            return (x - mean) / std
-        return (x - 127.5) / 128.0
+    @property
+    def model_key(self) -> str:
+        """``name:fingerprint-prefix``: the key a gallery stores this model's embeddings under."""
+        return f"{self.spec.name}:{(self.fingerprint or 'unversioned')[:12]}"
 
     def _fn(self, bucket: int):
         fn = self._fns.get(bucket)
         if fn is None:
-            t = self._t
-            s = self.spec.input_size
+            t, s = self._t, self.spec.input_size
 
             def run(x):
-                y = self._model(self._preprocess(x), training=False)
-                y = t.cast(y, t.float32)
-                return t.math.l2_normalize(y, axis=1)
+                y = self._model(preprocess(self.spec.preprocess, t.cast(x, t.float32), t), training=False)
+                return t.math.l2_normalize(t.cast(y, t.float32), axis=1)
 
             fn = t.function(run, input_signature=[t.TensorSpec((bucket, s, s, 3), t.uint8)],
                             jit_compile=self._jit, reduce_retracing=False, autograph=False)
@@ -72,7 +71,7 @@ class Embedder:
         crops = np.asarray(crops)
         s = self.spec.input_size
         if crops.ndim != 4 or crops.shape[1:] != (s, s, 3):
-            raise ValueError(f"expected (N, {s}, {s}, 3) crops, got {crops.shape}")
+            raise BadInput(f"{self.name} embeds (N, {s}, {s}, 3) crops, not {crops.shape}.")
         n = len(crops)
         out = np.empty((n, self.dim), np.float32)
         if n == 0:
@@ -88,21 +87,22 @@ class Embedder:
             chunk = crops[start:start + step]
             bucket = next(b for b in BUCKETS if b >= len(chunk))
             if len(chunk) < bucket:
-                pad = np.zeros((bucket - len(chunk), s, s, 3), np.uint8)
-                chunk = np.concatenate([chunk, pad])
+                chunk = np.concatenate([chunk, np.zeros((bucket - len(chunk), s, s, 3), np.uint8)])
             res = self._fn(bucket)(self._t.constant(chunk.astype(np.uint8, copy=False)))
             out[start:start + min(step, n - start)] = res.numpy()[: min(step, n - start)]
 
 
-_CACHE: dict[str, Embedder] = {}
+_CACHE: dict[tuple[str, str], Embedder] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def get_embedder(name: str = "facenet", warmup: bool = True) -> Embedder:
-    """Process-wide cached embedder for a registered model name."""
+def get_embedder(name: str, warmup: bool = True) -> Embedder:
+    """Process-wide cached embedder, keyed by (model name, fingerprint of its weights)."""
+    spec = get_spec(name)
+    fp = fingerprint(spec)
     with _CACHE_LOCK:
-        emb = _CACHE.get(name)
+        emb = _CACHE.get((name, fp))
         if emb is None:
-            emb = Embedder(get_spec(name), warmup=warmup)
-            _CACHE[name] = emb
+            emb = Embedder(spec, warmup=warmup, weights_fingerprint=fp)
+            _CACHE[(name, fp)] = emb
         return emb

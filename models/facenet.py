@@ -8,12 +8,8 @@ name. The h5's Lambda residual layers become :class:`ScaleSum`.
 
 from __future__ import annotations
 
-from core.tf_runtime import tf
-
-tf()  # import TensorFlow quietly before Keras pulls it in
-
-import keras  # noqa: E402
-from keras import layers  # noqa: E402
+import keras
+from keras import layers
 
 INPUT_SIZE = 160
 EMBEDDING_SIZE = 128

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import math
 
-from core.tf_runtime import tf
+import keras
+from keras import ops
 
-tf()
-import keras  # noqa: E402
-from keras import ops  # noqa: E402
+from core.errors import BadValue
 
 
 @keras.saving.register_keras_serializable(package="facerec")
@@ -21,9 +20,12 @@ class MarginHead(keras.layers.Layer):
 
     def __init__(self, classes: int, kind: str = "arcface", s: float = 64.0, m: float | None = None,
                  easy_margin: bool = False, **kwargs):
-        super().__init__(dtype="float32", **kwargs)
+        kwargs["dtype"] = "float32"  # logits stay float32 under mixed precision (and from_config passes dtype)
+        super().__init__(**kwargs)
         if kind not in ("arcface", "cosface"):
-            raise ValueError(f"unknown margin head {kind!r}")
+            raise BadValue(f"Unknown margin head {kind!r}; use arcface or cosface.")
+        if int(classes) < 2:
+            raise BadValue(f"A margin head needs at least 2 classes, not {classes}.")
         self.classes, self.kind, self.s = int(classes), kind, float(s)
         self.m = float(m if m is not None else (0.5 if kind == "arcface" else 0.35))
         self.easy_margin = bool(easy_margin)
@@ -63,7 +65,8 @@ class SoftmaxHead(keras.layers.Layer):
     """Plain linear classifier on the raw embedding (baseline)."""
 
     def __init__(self, classes: int, **kwargs):
-        super().__init__(dtype="float32", **kwargs)
+        kwargs["dtype"] = "float32"
+        super().__init__(**kwargs)
         self.classes = int(classes)
 
     def build(self, input_shape):
@@ -78,21 +81,3 @@ class SoftmaxHead(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "classes": self.classes}
-
-
-def build_head(kind: str, classes: int, **kw) -> keras.layers.Layer:
-    if kind == "softmax":
-        return SoftmaxHead(classes, name="head")
-    return MarginHead(classes, kind=kind, name="head", **kw)
-
-
-def build_backbone(name: str, embedding_size: int = 512, input_size: int = 112) -> keras.Model:
-    if name == "mobilefacenet":
-        from models.mobilefacenet import build_mobilefacenet
-
-        return build_mobilefacenet(input_size, embedding_size)
-    from models.resnet_ir import UNITS, build_resnet_ir
-
-    if name in UNITS:
-        return build_resnet_ir(name, input_size, embedding_size)
-    raise ValueError(f"unknown backbone {name!r}; known: mobilefacenet, {', '.join(UNITS)}")

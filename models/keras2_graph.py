@@ -30,9 +30,7 @@ def _inbound(layer: dict) -> list[str]:
 
 def compile_h5(path: Path):
     """A callable ``f(x, training=False) -> (N, D)`` for float32 NHWC input, from a Keras 2 h5 file."""
-    from core.tf_runtime import tf
-
-    t = tf()
+    import tensorflow as t
     with h5py.File(path, "r") as f:
         try:
             config = json.loads(f.attrs["model_config"])

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from core.tf_runtime import tf
-
-tf()
-import keras  # noqa: E402
-from keras import layers  # noqa: E402
+import keras
+from keras import layers
 
 # (expansion t, channels c, repeats n, first stride s)
 BOTTLENECKS = ((2, 64, 5, 2), (4, 128, 1, 2), (2, 128, 6, 1), (4, 128, 1, 2), (2, 128, 2, 1))
@@ -14,7 +11,8 @@ BOTTLENECKS = ((2, 64, 5, 2), (4, 128, 1, 2), (2, 128, 6, 1), (4, 128, 1, 2), (2
 
 def _conv(x, filters, kernel, strides, name, act=True, depthwise=False):
     if depthwise:
-        x = layers.DepthwiseConv2D(kernel, strides, padding="same" if kernel != 7 else "valid", use_bias=False,
+        global_dw = kernel == x.shape[1] and kernel > 3  # the global depthwise layer covers the whole map
+        x = layers.DepthwiseConv2D(kernel, strides, padding="valid" if global_dw else "same", use_bias=False,
                                    name=f"{name}_dw")(x)
     else:
         x = layers.Conv2D(filters, kernel, strides, padding="same", use_bias=False, name=f"{name}_conv")(x)
@@ -48,3 +46,48 @@ def build_mobilefacenet(input_size: int = 112, embedding_size: int = 512) -> ker
     x = layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name="embedding_bn")(x)
     x = layers.Flatten(name="embedding")(x)
     return keras.Model(inp, x, name="mobilefacenet")
+
+
+# ---------------------------------------------------------------- InsightFace variant (the arcface-mbf weights)
+
+def _ins_conv(x, filters, kernel, strides, name, groups=1, act=True):
+    """Conv with bias (InsightFace's exported BN is folded into it), explicit symmetric padding, PReLU."""
+    if kernel > 1:
+        x = layers.ZeroPadding2D(kernel // 2, name=f"{name}_pad")(x)
+    if groups == x.shape[-1] == filters and groups > 1:
+        x = layers.DepthwiseConv2D(kernel, strides, padding="valid", use_bias=True, name=f"{name}_dw")(x)
+    else:
+        x = layers.Conv2D(filters, kernel, strides, padding="valid", groups=groups, use_bias=True, name=f"{name}_conv")(x)
+    if act:
+        x = layers.PReLU(shared_axes=[1, 2], name=f"{name}_prelu")(x)
+    return x
+
+
+def _ins_depthwise(x, c_mid, c_out, strides, name):
+    """1x1 expand -> 3x3 depthwise -> 1x1 linear projection (InsightFace 'DepthWise')."""
+    x = _ins_conv(x, c_mid, 1, 1, f"{name}_expand")
+    x = _ins_conv(x, c_mid, 3, strides, f"{name}_depth", groups=c_mid)
+    return _ins_conv(x, c_out, 1, 1, f"{name}_project", act=False)
+
+
+# (channels, residual units after the stride-2 block, expanded channels of the stride-2 block)
+INSIGHTFACE_STAGES = ((128, 4, 128), (256, 6, 256), (256, 2, 512))
+
+
+def build_insightface_mbf(input_size: int = 112, embedding_size: int = 512) -> keras.Model:
+    """InsightFace's MobileFaceNet (``w600k_mbf``, blocks (1, 4, 6, 2), scale 2): (N, 112, 112, 3) in
+    [-1, 1] ((x - 127.5) / 127.5) -> (N, 512) un-normalised. Layer order equals the ONNX node order."""
+    inp = keras.Input((input_size, input_size, 3), name="image")
+    x = _ins_conv(inp, 128, 3, 2, "conv1")
+    x = _ins_conv(x, 128, 3, 1, "conv2", groups=64)
+    for si, (c, units, c_mid) in enumerate(INSIGHTFACE_STAGES):
+        x = _ins_depthwise(x, c_mid, c, 2, f"stage{si + 1}_down")
+        for ui in range(units):
+            y = _ins_depthwise(x, c, c, 1, f"stage{si + 1}_unit{ui + 1}")
+            x = layers.Add(name=f"stage{si + 1}_unit{ui + 1}_add")([x, y])
+    x = _ins_conv(x, 512, 1, 1, "conv_sep")
+    x = _ins_conv(x, 64, 1, 1, "conv_reduce")
+    x = layers.Flatten(name="flatten")(x)           # (7 * 7 * 64) in H, W, C order
+    x = layers.Dense(embedding_size, name="fc")(x)
+    x = layers.BatchNormalization(epsilon=1e-5, momentum=0.9, name="features")(x)
+    return keras.Model(inp, x, name="mobilefacenet_insightface")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from core.tf_runtime import tf
+import keras
+from keras import layers
 
-tf()
-import keras  # noqa: E402
-from keras import layers  # noqa: E402
+from core.errors import BadValue
 
 UNITS = {"r18": (2, 2, 2, 2), "r34": (3, 4, 6, 3), "r50": (3, 4, 14, 3), "r100": (3, 13, 30, 3)}
 FILTERS = (64, 128, 256, 512)
@@ -36,7 +35,7 @@ def build_resnet_ir(depth: str = "r50", input_size: int = 112, embedding_size: i
                     dropout: float = 0.4) -> keras.Model:
     """Inputs (N, 112, 112, 3) float in [-1, 1]; outputs (N, 512) un-normalised embeddings."""
     if depth not in UNITS:
-        raise ValueError(f"unknown ResNet-IR depth {depth!r}; known: {', '.join(UNITS)}")
+        raise BadValue(f"Unknown ResNet-IR depth {depth!r}; known: {', '.join(UNITS)}.")
     inp = keras.Input((input_size, input_size, 3), name="image")
     x = layers.Conv2D(64, 3, 1, padding="same", use_bias=False, name="stem_conv")(inp)
     x = _bn("stem_bn")(x)

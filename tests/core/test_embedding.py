@@ -40,11 +40,12 @@ def test_same_person_closer_than_different(analyzer, val_people):
 
 
 def test_strict_weight_loading_fails_loudly():
-    from core.model_store import facenet_dir
+    from core.model_store import source_file
+    from core.model_zoo import FACENET
     from models.facenet import build_inception_resnet_v1
     from models.h5_import import load_weights_by_name, read_h5_weights
 
-    weights = read_h5_weights(facenet_dir() / "facenet_keras.h5")
+    weights = read_h5_weights(source_file(FACENET))
     model = build_inception_resnet_v1()
     missing = dict(weights)
     missing.pop("Block8_6_Conv2d_1x1")
@@ -72,13 +73,14 @@ def test_wrong_file_is_not_weights(tmp_path):
 
 def test_fast_inference_graph_equals_keras_model():
     """The compiled plain-TF FaceNet used at run time gives the Keras 3 model's outputs."""
-    from core.model_store import facenet_source_h5
+    from core.model_loaders import load_keras
+    from core.model_store import source_file
+    from core.model_zoo import FACENET
     from models.keras2_graph import compile_h5
-    from models.registry import load_facenet_keras
 
     rng = np.random.default_rng(4)
     x = rng.standard_normal((3, 160, 160, 3)).astype(np.float32)
-    fast = np.asarray(compile_h5(facenet_source_h5())(x))
-    ref = np.asarray(load_facenet_keras()(x, training=False))
+    fast = np.asarray(compile_h5(source_file(FACENET))(x))
+    ref = np.asarray(load_keras(FACENET)(x, training=False))
     np.testing.assert_allclose(fast, ref, atol=1e-4)
     assert np.abs(ref).max() > 0.1  # a real, non-degenerate output

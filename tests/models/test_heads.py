@@ -3,7 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from models.heads import MarginHead, build_backbone
+from models.backbones import build_backbone
+from models.heads import MarginHead
 
 
 def _cos(emb, w):

@@ -1,1 +1,0 @@
-"""Shared custom Keras layers (registered so ``.keras`` files reload)."""
