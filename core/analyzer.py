@@ -14,6 +14,7 @@ from core.detection import DetectedFace, get_detector
 from core.embedding import Embedder, get_embedder
 from core.errors import BadInput, Cancelled, FaceRecError
 from core.imageio import ensure_rgb8, load_image
+from core.quality import Quality, assess
 
 ProgressFn = Callable[[int, int, str], None]
 CancelFn = Callable[[], bool]
@@ -26,6 +27,14 @@ class Face:
     detection: DetectedFace
     crop: np.ndarray
     embedding: np.ndarray
+    _quality: Quality | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def quality(self) -> Quality:
+        """Size, sharpness, pose and confidence (see :mod:`core.quality`), computed once."""
+        if self._quality is None:
+            self._quality = assess(self.detection, self.crop)
+        return self._quality
 
     @property
     def box(self) -> np.ndarray:
@@ -40,6 +49,7 @@ class Face:
             "box": self.detection.xywh,
             "landmarks": [[round(float(x), 1), round(float(y), 1)] for x, y in self.detection.landmarks],
             "score": round(float(self.detection.score), 4),
+            "quality": round(self.quality.score, 3),
         }
         if with_embedding:
             d["embedding"] = [round(float(v), 6) for v in self.embedding]
@@ -56,22 +66,32 @@ class ImageResult:
     image_shape: tuple[int, int] | None = None
 
 
+def capture_label(i: int) -> str:
+    """How the i-th in-memory frame (a live capture) is named in reports."""
+    return f"capture-{i}"
+
+
+def detector_options(settings: Settings, name: str) -> dict:
+    """Settings that apply to a detector (MTCNN's canvas and smallest face)."""
+    if name == "mtcnn":
+        return {"detect_size": settings.detect_size, "min_face_size": settings.min_face_size}
+    return {}
+
+
 class FaceAnalyzer:
-    """Holds one detector and one embedder; thread-safe for sequential calls."""
+    """Holds one detector and one embedder; thread-safe for sequential calls.
+
+    ``live=True`` uses the settings' live detector (the live view, ``watch``); otherwise the
+    photo detector (represent, verify, identify, enrol).
+    """
 
     def __init__(self, settings: Settings | None = None, model: str | None = None, detector: str | None = None,
-                 warmup: bool = True):
-        self.settings = (settings or load_settings()).replace(model=model, detector=detector)
+                 warmup: bool = True, live: bool = False):
+        base = settings or load_settings()
+        self.settings = base.replace(model=model, **({"live_detector": detector} if live else {"detector": detector}))
         self.embedder: Embedder = get_embedder(self.settings.model, warmup=warmup)
-        opts = {}
-        if self.settings.detector == "mtcnn":
-            opts = {"detect_size": self.settings.detect_size, "min_face_size": self.settings.min_face_size}
-        self.detector = get_detector(self.settings.detector, **opts)
-
-    @property
-    def threshold(self) -> float:
-        t = self.settings.threshold
-        return float(t) if t is not None else self.embedder.spec.threshold
+        name = self.settings.live_detector if live else self.settings.detector
+        self.detector = get_detector(name, **detector_options(self.settings, name))
 
     def detect(self, image: np.ndarray) -> list[DetectedFace]:
         return self.detector.detect(ensure_rgb8(image))
@@ -81,7 +101,8 @@ class FaceAnalyzer:
         s = self.embedder.input_size
         if not faces:
             return np.zeros((0, s, s, 3), np.uint8)
-        return np.stack([align_face(image, f.landmarks, self.embedder.spec.template) for f in faces])
+        tmpl = self.embedder.spec.alignment()
+        return np.stack([align_face(image, f.landmarks, tmpl) for f in faces])
 
     def analyze(self, image: np.ndarray, max_faces: int | None = None) -> list[Face]:
         """All faces of an in-memory RGB image, best-scoring first."""
@@ -97,9 +118,9 @@ class FaceAnalyzer:
                       cancel: CancelFn | None = None, batch: int = 32,
                       names: list[str] | None = None) -> Iterator[ImageResult]:
         """Yield one :class:`ImageResult` per item, in order. Items are paths or in-memory RGB frames
-        (named ``names[i]``, default ``capture-<i>``). Embeds across images in batches."""
+        (named ``names[i]``, default :func:`capture_label`). Embeds across images in batches."""
         paths = list(paths)
-        labels = names or [f"capture-{i}" if isinstance(p, np.ndarray) else str(p) for i, p in enumerate(paths)]
+        labels = names or [capture_label(i) if isinstance(p, np.ndarray) else str(p) for i, p in enumerate(paths)]
         pending: list[tuple[ImageResult, np.ndarray, list[DetectedFace]]] = []
 
         def flush():
@@ -115,12 +136,13 @@ class FaceAnalyzer:
             return out
 
         n_faces = 0
-        for k, p in enumerate(paths):
+        for k, (_item, img, error) in enumerate(decoded(paths, ahead=4)):
             if cancel is not None and cancel():
                 raise Cancelled("Cancelled; nothing after the last reported image was processed.")
             res = ImageResult(path=labels[k])
             try:
-                img = ensure_rgb8(p) if isinstance(p, np.ndarray) else load_image(p)
+                if error is not None:
+                    raise error
                 res.image_shape = img.shape[:2]
                 dets = self.detector.detect(img)
                 pending.append((res, img, dets))
@@ -134,6 +156,29 @@ class FaceAnalyzer:
                 yield from flush()
                 n_faces = 0
         yield from flush()
+
+
+def decoded(items: list, ahead: int = 4) -> Iterator[tuple[object, np.ndarray | None, BadInput | None]]:
+    """(item, RGB image or None, error or None) in order, decoding up to ``ahead`` files in background
+    threads while the caller detects and embeds (Pillow and OpenCV release the GIL while decoding)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def load(p):
+        try:
+            return p, (ensure_rgb8(p) if isinstance(p, np.ndarray) else load_image(p)), None
+        except BadInput as exc:
+            return p, None, exc
+
+    if len(items) <= 1:
+        yield from (load(p) for p in items)
+        return
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="facerec-decode") as pool:
+        futures = [pool.submit(load, p) for p in items[:ahead]]
+        for i in range(len(items)):
+            if i + ahead < len(items):
+                futures.append(pool.submit(load, items[i + ahead]))
+            yield futures[i].result()
+            futures[i] = None  # let the decoded image go once it is handed over
 
 
 def primary_face(faces: list[Face]) -> Face:

@@ -72,6 +72,19 @@ class UnknownName(UsageError):
     kind = "unknown_name"
 
 
+class BadValue(UsageError):
+    """A value a user set (settings file, flag, GUI field) is out of range; the message names the
+    value and the allowed ones."""
+
+    kind = "bad_value"
+
+
+class LicenceNotAccepted(UsageError):
+    """A model's licence must be accepted before its weights are fetched."""
+
+    kind = "licence_not_accepted"
+
+
 class GalleryError(FaceRecError):
     exit_code = 5
     kind = "gallery"
@@ -102,3 +115,15 @@ class DiskFull(FaceRecError):
 class Cancelled(FaceRecError):
     exit_code = 130
     kind = "cancelled"
+
+
+def describe(exc: BaseException) -> str:
+    """One sentence for any exception: a domain error's own words, otherwise a short internal-error line
+    (the CLI and the GUI both word errors with this)."""
+    if isinstance(exc, FaceRecError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return "Out of memory; try fewer or smaller images."
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return (f"Unexpected internal error ({type(exc).__name__}: {first[:300]}). "
+            "Run again with FACEREC_DEBUG=1 for the details, and please report it.")

@@ -1,10 +1,17 @@
-"""Small file helpers: hashing and atomic writes that turn a full disk into DiskFull."""
+"""Small file helpers: hashing and atomic writes that turn a full disk into DiskFull.
+
+Every file the app persists (indexes, settings, manifests, exports, plots) goes
+through :func:`atomic_path`: a sibling temporary is written, fsynced, moved over
+the target with ``os.replace`` and the directory is fsynced, so a crash leaves
+the old file or the new one, never half of one.
+"""
 
 from __future__ import annotations
 
 import errno
 import hashlib
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +25,35 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def sha256_tree(root: Path) -> str:
+    """SHA-256 over every regular file below ``root`` (relative path and content, sorted):
+    a SavedModel's fingerprint covers ``saved_model.pb`` and all of ``variables/``."""
+    root = Path(root)
+    h = hashlib.sha256()
+    for p in sorted(q for q in root.rglob("*") if q.is_file()):
+        h.update(p.relative_to(root).as_posix().encode() + b"\0")
+        h.update(sha256_file(p).encode())
+    return h.hexdigest()
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename in ``path`` durable (a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _disk_full(dest: Path, exc: OSError) -> DiskFull:
+    return DiskFull(f"The disk is full while writing {dest}; nothing was changed. Free some space and retry.")
 
 
 @contextmanager
@@ -37,16 +73,50 @@ def atomic_path(dest: Path, suffix: str = ""):
         with open(tmp_path, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp_path, dest)
+        fsync_dir(dest.parent)
     except OSError as exc:
         tmp_path.unlink(missing_ok=True)
         if exc.errno == errno.ENOSPC:
-            raise DiskFull(f"The disk is full while writing {dest}; nothing was changed. Free some space and retry.") from exc
+            raise _disk_full(dest, exc) from exc
         raise
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
 
 
+@contextmanager
+def atomic_dir(dest: Path):
+    """Yield a temporary folder beside ``dest``; on success it replaces ``dest`` (a SavedModel export)."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    old = dest.with_name(f".{dest.name}.old")
+    try:
+        yield tmp
+        for p in tmp.rglob("*"):
+            if p.is_file():
+                with open(p, "rb") as f:
+                    os.fsync(f.fileno())
+        shutil.rmtree(old, ignore_errors=True)
+        if dest.exists():
+            os.replace(dest, old)
+        os.replace(tmp, dest)
+        fsync_dir(dest.parent)
+        shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if exc.errno == errno.ENOSPC:
+            raise _disk_full(dest, exc) from exc
+        raise
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def write_bytes_atomic(dest: Path, data: bytes) -> None:
     with atomic_path(dest) as tmp:
         tmp.write_bytes(data)
+
+
+def write_text_atomic(dest: Path, text: str) -> None:
+    write_bytes_atomic(dest, text.encode("utf-8"))

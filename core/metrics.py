@@ -106,3 +106,65 @@ def best_balanced_threshold(scores: np.ndarray, labels: np.ndarray) -> tuple[flo
     if lower.size:
         t = (t + lower.max()) / 2
     return float(t), float(bal[i])
+
+
+# ---------------------------------------------------------------- operating points and score tails
+
+TAIL_LEVELS = (0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 5e-3, 2e-3, 1e-3, 5e-4, 2e-4, 1e-4, 5e-5, 2e-5, 1e-5, 5e-6, 2e-6, 1e-6)
+
+
+def tail_table(scores: np.ndarray, min_count: int = 10) -> dict:
+    """Exceedance table of a score sample: ``p`` levels and the score ``s`` with P(score >= s) = p.
+
+    Only levels with at least ``min_count`` samples above them are kept (the rest is extrapolated
+    by :func:`exceedance`). ``n`` is the sample size, ``mean``/``std`` its moments.
+    """
+    x = np.sort(np.asarray(scores, np.float64))
+    n = len(x)
+    if n < 100:
+        raise ValueError(f"need at least 100 scores for a tail table, got {n}")
+    ps, ss = [], []
+    for p in TAIL_LEVELS:
+        if p * n < min_count:
+            break
+        ps.append(p)
+        ss.append(float(x[int(np.floor((1 - p) * n))]))
+    return {"p": ps, "s": [round(v, 6) for v in ss], "n": int(n), "max": round(float(x[-1]), 6),
+            "mean": round(float(x.mean()), 6), "std": round(float(x.std()), 6)}
+
+
+def exceedance(table: dict, t: float | np.ndarray) -> np.ndarray:
+    """P(score >= t) from a :func:`tail_table`: log-linear between levels, an exponential tail beyond
+    the last measured level (the slope of the last 4 levels), rising linearly to 1 below the first."""
+    ps = np.asarray(table["p"], np.float64)
+    ss = np.asarray(table["s"], np.float64)
+    t = np.asarray(t, np.float64)
+    logp = np.log(ps)
+    k = min(4, len(ss))
+    slope = (logp[-1] - logp[-k]) / max(ss[-1] - ss[-k], 1e-6) if k >= 2 else -30.0  # d log p / d s
+    slope = min(slope, -1.0)
+    inside = np.exp(np.interp(t, ss, logp))  # ss ascends as p descends
+    above = np.exp(logp[-1] + slope * (t - ss[-1]))
+    below = ps[0] + (1.0 - ps[0]) * np.clip((ss[0] - t) / (ss[0] + 1.0), 0.0, 1.0)
+    return np.where(t > ss[-1], above, np.where(t < ss[0], below, inside))
+
+
+def threshold_for_rate(rates: list[float], thresholds: list[float], target: float) -> float:
+    """Threshold at which a decreasing rate curve (FAR) equals ``target``: log-linear interpolation
+    in the measured table ``rates`` (descending) -> ``thresholds`` (ascending), clamped at its ends."""
+    r = np.log(np.asarray(rates, np.float64))
+    t = np.asarray(thresholds, np.float64)
+    return float(np.interp(np.log(target), r[::-1], t[::-1]))
+
+
+def far_table(impostor: np.ndarray, levels=(1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5)) -> dict:
+    """Thresholds for false-accept rates, measured on impostor scores (only levels with >= 10 samples)."""
+    x = np.sort(np.asarray(impostor, np.float64))
+    n = len(x)
+    rates, thr = [], []
+    for f in levels:
+        if f * n < 10:
+            break
+        rates.append(f)
+        thr.append(round(float(x[int(np.ceil((1 - f) * n))] if int(np.ceil((1 - f) * n)) < n else x[-1]), 6))
+    return {"far": rates, "threshold": thr, "impostor_pairs": int(n)}

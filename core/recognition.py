@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from core.capture import Frame
-from core.gallery.service import decide_name
+from core.gallery.identity import decide_name
+from core.quality import assess
 from core.tracking import IoUTracker, appearance_signature
 
 
@@ -24,16 +25,29 @@ class FaceView:
     score: float
     candidates: list[tuple[str, float]]
     det_score: float
+    reason: str | None = None       # "low_quality" when the face is unknown because it is unusable
+    quality: float | None = None
+
+    def label(self) -> str:
+        """What the overlay and the faces line say: "name 0.71", "unknown 0.32", "unknown (low quality)"."""
+        if self.name:
+            return f"{self.name} {self.score:.2f}"
+        if self.reason == "low_quality":
+            return "unknown (low quality)"
+        return f"unknown {self.score:.2f}" if self.candidates else "unknown"
 
     def at_threshold(self, threshold: float) -> FaceView:
         """The same face decided again at another threshold (the GUI's slider)."""
+        if self.reason == "low_quality":
+            return self
         name, _ = decide_name(self.candidates, threshold)
         return replace(self, name=name)
 
     def to_json(self) -> dict:
         return {"track": self.track_id, "box": self.box, "name": self.name, "score": round(self.score, 4),
                 "candidates": [{"name": n, "score": round(s, 4)} for n, s in self.candidates],
-                "det_score": round(self.det_score, 4)}
+                "det_score": round(self.det_score, 4), **({"reason": self.reason} if self.reason else {}),
+                **({"quality": round(self.quality, 3)} if self.quality is not None else {})}
 
 
 class LiveRecognizer:
@@ -41,13 +55,31 @@ class LiveRecognizer:
                  max_embeds_per_frame: int = 4, same_face_min: float = 0.7):
         self.analyzer = analyzer
         self.gallery = gallery
-        self.threshold = float(threshold if threshold is not None else
-                               (gallery.threshold if gallery is not None else analyzer.threshold))
+        self._threshold = None if threshold is None else float(threshold)
         self.refresh_s = refresh_s
         self.max_embeds = max_embeds_per_frame
         self.same_face_min = same_face_min
         self.tracker = IoUTracker()
         self.embeds_done = 0
+
+    @property
+    def threshold(self) -> float:
+        """The 1:N threshold in use: the override (the GUI's slider) or the gallery's operating point."""
+        if self._threshold is not None:
+            return self._threshold
+        if self.gallery is not None:
+            return self.gallery.operating_point().threshold
+        from core.operating_points import verify_point
+
+        return verify_point(self.analyzer.embedder.spec, self.analyzer.settings).threshold
+
+    @property
+    def threshold_is_calibrated(self) -> bool:
+        return self._threshold is None
+
+    @threshold.setter
+    def threshold(self, value: float | None) -> None:
+        self._threshold = None if value is None else float(value)
 
     def process(self, frame: Frame) -> list[FaceView]:
         img = frame.image
@@ -68,12 +100,22 @@ class LiveRecognizer:
             embs = self.analyzer.embedder.embed(crops)
             self.embeds_done += len(stale)
             cands = self.gallery.search(embs) if self.gallery is not None else [[] for _ in stale]
-            for t, e, c in zip(stale, embs, cands):
+            for t, e, c, crop in zip(stale, embs, cands, crops):
                 t.embedding, t.embedded_at, t.candidates, t.signature = e, frame.timestamp, c, sigs[t.id]
+                t.quality = assess(t.detection, crop).score
         out = []
+        thr = self.threshold
+        personal = self.gallery.adaptation()[0] if self.gallery is not None and self.threshold_is_calibrated else {}
+        min_q = self.analyzer.settings.min_quality
         for t in tracks:
-            name, score = decide_name(t.candidates, self.threshold)
-            out.append(FaceView(t.id, t.detection.xywh, name, score, list(t.candidates), t.detection.score))
+            if t.quality is not None and t.quality < min_q:
+                score = t.candidates[0][1] if t.candidates else -1.0
+                out.append(FaceView(t.id, t.detection.xywh, None, score, list(t.candidates), t.detection.score,
+                                    "low_quality", t.quality))
+                continue
+            name, score = decide_name(t.candidates, thr, personal)
+            out.append(FaceView(t.id, t.detection.xywh, name, score, list(t.candidates), t.detection.score,
+                                None, t.quality))
         return out
 
     def reset(self) -> None:

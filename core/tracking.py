@@ -27,6 +27,7 @@ class Track:
     embedding: np.ndarray | None = None
     candidates: list[tuple[str, float]] = field(default_factory=list)
     signature: np.ndarray | None = None   # appearance when last embedded (see appearance_signature)
+    quality: float | None = None          # of the face when last embedded (see core.quality)
     missed: int = 0
 
     @property

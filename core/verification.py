@@ -1,7 +1,9 @@
-"""Verification facade: "same person or not?" for image pairs, with a calibrated threshold.
+"""Verification facade: "same person or not?" for image pairs, at the model's 1:1 operating point.
 
-For each image the primary face (largest box) is used; an image without a face
-is an error for that pair (exit 3 on the CLI for a single pair).
+For each image the primary face (the largest box) is compared, and the result says
+which face that was when a photo holds several. A photo without a usable face
+makes its pair "not the same" with a ``reason``; it is reported in that pair and
+never stops the run.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 from core.analyzer import FaceAnalyzer, cosine, primary_face
 from core.errors import BadInput, NoFaceFound, UsageError
 from core.metrics import accuracy_at
+from core.operating_points import OperatingPoint, verify_point
 
 
 @dataclass
@@ -64,53 +67,92 @@ def _resolve(p: str, base: Path | None) -> str:
     return p
 
 
+@dataclass
+class Probe:
+    """The face a photo contributes to a pair, or why it has none."""
+
+    embedding: np.ndarray | None
+    face: dict | None = None
+    reason: str | None = None
+    message: str = ""
+
+
+def _probe(res) -> Probe:
+    if res.error is not None:
+        return Probe(None, reason=getattr(res.error, "kind", "unreadable"), message=str(res.error))
+    if not res.faces:
+        return Probe(None, reason="no_face", message=f"{res.path}: no face found.")
+    f = primary_face(res.faces)
+    info = {"box": f.detection.xywh, "faces_in_photo": len(res.faces)}
+    if len(res.faces) > 1:
+        info["chosen"] = "largest"
+    return Probe(f.embedding, info)
+
+
+def point_for(analyzer: FaceAnalyzer, threshold: float | None) -> OperatingPoint:
+    return verify_point(analyzer.embedder.spec, analyzer.settings, threshold, analyzer.embedder.fingerprint)
+
+
 def verify_pairs(analyzer: FaceAnalyzer, pairs: list[Pair], base: Path | None = None,
-                 progress: Callable[[int, int, str], None] | None = None) -> dict:
+                 progress: Callable[[int, int, str], None] | None = None, threshold: float | None = None) -> dict:
     """Score every pair; each distinct image is analysed once. Returns the CLI's JSON shape."""
     unique = list(dict.fromkeys(_resolve(p, base) for pr in pairs for p in (pr.a, pr.b)))
-    emb: dict[str, np.ndarray | BadInput] = {}
-    for res in analyzer.analyze_paths(unique, progress=progress):
-        if res.error is not None:
-            emb[res.path] = res.error
-        elif not res.faces:
-            emb[res.path] = NoFaceFound(f"{res.path}: no face found.")
-        else:
-            emb[res.path] = primary_face(res.faces).embedding
-    thr = analyzer.threshold
-    rows, scores, labels = [], [], []
+    probes = {res.path: _probe(res) for res in analyzer.analyze_paths(unique, progress=progress)}
+    point = point_for(analyzer, threshold)
+    thr = point.threshold
+    rows, scores, labels, correct = [], [], [], 0
     for pr in pairs:
-        ea, eb = emb[_resolve(pr.a, base)], emb[_resolve(pr.b, base)]
+        pa, pb = probes[_resolve(pr.a, base)], probes[_resolve(pr.b, base)]
         row: dict = {"a": pr.a, "b": pr.b}
-        bad = ea if isinstance(ea, BadInput) else eb if isinstance(eb, BadInput) else None
+        bad = pa if pa.embedding is None else pb if pb.embedding is None else None
         if bad is not None:
-            row.update(score=None, same=None, error=str(bad))
+            row.update(score=None, same=False, reason=bad.reason, error=bad.message)
         else:
-            s = cosine(ea, eb)
+            s = cosine(pa.embedding, pb.embedding)
             row.update(score=round(s, 6), same=bool(s >= thr))
+            for side, p in (("face_a", pa), ("face_b", pb)):
+                if p.face and p.face["faces_in_photo"] > 1:
+                    row[side] = p.face
             if pr.label is not None:
                 scores.append(s)
                 labels.append(pr.label)
         if pr.label is not None:
             row["label"] = pr.label
+            correct += int(row["same"] == pr.label)
         rows.append(row)
-    out: dict = {"model": analyzer.embedder.name, "threshold": thr, "pairs": rows}
-    if any(p.label is not None for p in pairs):
-        n_labelled = sum(p.label is not None for p in pairs)
-        correct = accuracy_at(np.array(scores), np.array(labels, bool), thr) * len(scores) if scores else 0.0
-        out["accuracy"] = round(float(correct) / n_labelled, 4)  # failed pairs count as wrong
+    out: dict = {"model": analyzer.embedder.name, "threshold": round(thr, 6), "operating_point": point.to_json(),
+                 "pairs": rows}
+    n_labelled = sum(p.label is not None for p in pairs)
+    if n_labelled:
+        lab = np.array([p.label for p in pairs if p.label is not None], bool)
+        same = np.array([r["same"] for r, p in zip(rows, pairs) if p.label is not None], bool)
+        out["accuracy"] = round(correct / n_labelled, 4)  # a pair without a usable face counts as "not the same"
         out["labelled"] = n_labelled
+        out["false_accepts"] = int((same & ~lab).sum())
+        out["false_rejects"] = int((~same & lab).sum())
+        out["far"] = round(float((same & ~lab).sum() / max(1, (~lab).sum())), 5)
+        out["no_face_pairs"] = sum(1 for r in rows if r.get("reason"))
+        if scores:
+            out["accuracy_scored"] = round(accuracy_at(np.array(scores), np.array(labels, bool), thr), 4)
     return out
 
 
-def verify_two(analyzer: FaceAnalyzer, a: str, b: str) -> dict:
+def verify_two(analyzer: FaceAnalyzer, a: str, b: str, threshold: float | None = None) -> dict:
     """One pair; raises BadInput (no face, unreadable) so the CLI exits 3."""
-    faces = {}
+    probes = {}
     for res in analyzer.analyze_paths([a, b]):
         if res.error is not None:
             raise res.error
         if not res.faces:
             raise NoFaceFound(f"{res.path}: no face found.")
-        faces[res.path] = primary_face(res.faces)
-    s = cosine(faces[a].embedding, faces[b].embedding)
-    return {"same": bool(s >= analyzer.threshold), "score": round(s, 6), "threshold": analyzer.threshold,
-            "model": analyzer.embedder.name}
+        probes[res.path] = _probe(res)
+    if a not in probes or b not in probes:
+        raise BadInput("Both images must be readable.")
+    s = cosine(probes[a].embedding, probes[b].embedding)
+    point = point_for(analyzer, threshold)
+    doc = {"same": bool(s >= point.threshold), "score": round(s, 6), "threshold": round(point.threshold, 6),
+           "operating_point": point.to_json(), "model": analyzer.embedder.name}
+    for side, p in (("face_a", probes[a]), ("face_b", probes[b])):
+        if p.face and p.face["faces_in_photo"] > 1:
+            doc[side] = p.face
+    return doc

@@ -17,7 +17,6 @@ import math
 import cv2
 import numpy as np
 
-from core.detection import register_detector
 from core.detection.base import DetectedFace, Detector
 from core.errors import ModelFileInvalid, ModelUnavailable
 from core.tf_runtime import run_tf, tf
@@ -265,13 +264,3 @@ def nms_min(boxes: np.ndarray, scores: np.ndarray, thresh: float) -> list[int]:
                 rest.append(j)
         order = rest
     return keep
-
-
-@register_detector("mtcnn", "MTCNN, 5 landmarks; 640 px detection canvas, faces from 20 px")
-def _mtcnn(detect_size: int = 640, min_face_size: int = 20) -> Detector:
-    return MTCNNDetector(detect_size=detect_size, min_face_size=min_face_size)
-
-
-@register_detector("mtcnn-fast", "MTCNN tuned for live video: 480 px canvas, faces from 40 px")
-def _mtcnn_fast(detect_size: int = 480, min_face_size: int = 40) -> Detector:
-    return MTCNNDetector(detect_size=detect_size, min_face_size=min_face_size)

@@ -31,19 +31,23 @@ def sharpness(crop: np.ndarray) -> float:
     return float(cv2.Laplacian(gray, cv2.CV_64F).var())
 
 
-def choose_face(res, min_face_px: int):
+def choose_face(res, min_face_px: int, pick: int | None = None):
     """For one analysed image (``ImageResult``): ``(None, face, sharpness)`` for the face to enroll,
-    or ``(Rejection, None, 0.0)``."""
+    or ``(Rejection, None, 0.0)``. ``pick`` chooses a face by its index in ``res.faces`` (a click in
+    the enrol dialog); without it the face must clearly be the largest."""
     p = res.path
     if res.error is not None:
         return Rejection(p, "unreadable", str(res.error)), None, 0.0
     if not res.faces:
         return Rejection(p, "no_face", f"{p}: no face found."), None, 0.0
-    faces = sorted(res.faces, key=lambda f: -f.detection.size)
-    if len(faces) > 1 and faces[0].detection.size ** 2 < DOMINANT_AREA_RATIO * faces[1].detection.size ** 2:
-        return Rejection(p, "multiple_faces",
-                         f"{p}: {len(faces)} faces of similar size; crop the photo to the person to enroll."), None, 0.0
-    f = faces[0]
+    if pick is not None and 0 <= pick < len(res.faces):
+        f = res.faces[pick]
+    else:
+        faces = sorted(res.faces, key=lambda f: -f.detection.size)
+        if len(faces) > 1 and faces[0].detection.size ** 2 < DOMINANT_AREA_RATIO * faces[1].detection.size ** 2:
+            return Rejection(p, "multiple_faces", f"{p}: {len(faces)} faces of similar size; click the one to "
+                                                  "enroll, or crop the photo to the person."), None, 0.0
+        f = faces[0]
     if f.detection.size < min_face_px:
         return Rejection(p, "too_small", f"{p}: the face is {f.detection.size:.0f} px; at least "
                                          f"{min_face_px} px is needed."), None, 0.0

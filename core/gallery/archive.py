@@ -66,7 +66,7 @@ def import_gallery(gallery, archive: Path) -> dict:
         engine, Src = open_engine(Path(tmp) / "gallery.db", create=False)
         added_people = added_faces = skipped = 0
         try:
-            with Src() as src, gallery.Session.begin() as dst:
+            with Src() as src, gallery.store.Session.begin() as dst:
                 for m in src.scalars(select(ModelRow)):
                     if dst.get(ModelRow, m.key) is None:
                         dst.add(ModelRow(key=m.key, name=m.name, dim=m.dim, weights_hash=m.weights_hash))

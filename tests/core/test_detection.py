@@ -25,7 +25,9 @@ def test_canvas_and_pyramid():
     ch, cw, s = choose_canvas(4000, 6000, 640)
     assert max(ch, cw) == 640 and s == pytest.approx(min(cw / 6000, ch / 4000))
     scales = pyramid_scales(480, 640, 20)
-    assert scales[0] == pytest.approx(0.6) and 480 * scales[-1] * 0.6 / 0.6 >= 12
+    assert scales[0] == pytest.approx(12 / 20)                      # a 20 px face fills P-Net's 12 px window
+    assert 480 * scales[-1] >= 12 > 480 * scales[-1] * 0.709        # the last level is the smallest that fits
+    assert np.allclose(np.diff(np.log(scales)), np.log(0.709))
 
 
 def test_finds_one_face_with_plausible_landmarks(val_people):

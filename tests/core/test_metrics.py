@@ -65,3 +65,46 @@ def test_balanced_threshold_ignores_class_imbalance():
     t, bal = best_balanced_threshold(scores, labels)
     assert 0.2 < t <= 0.6
     assert bal == pytest.approx(0.5 * (1 + 980 / 990))
+
+
+def test_tail_table_and_exceedance_match_the_sample():
+    from core.metrics import exceedance, tail_table
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(0.0, 0.1, 200_000)
+    tab = tail_table(x)
+    for t in (0.0, 0.1, 0.2, 0.3, 0.35):
+        assert exceedance(tab, t) == pytest.approx(np.mean(x >= t), rel=0.15, abs=2e-5)
+    # beyond the measured range the tail keeps falling, never rises
+    far = exceedance(tab, np.array([0.45, 0.5, 0.6]))
+    assert (np.diff(far) < 0).all() and far[0] < tab["p"][-1]
+    assert exceedance(tab, -1.0) == pytest.approx(1.0)
+
+
+def test_far_table_thresholds_give_their_rates():
+    from core.metrics import far_table, threshold_for_rate
+
+    rng = np.random.default_rng(6)
+    imp = rng.normal(0.1, 0.1, 100_000)
+    tab = far_table(imp)
+    for far, thr in zip(tab["far"], tab["threshold"]):
+        assert np.mean(imp >= thr) == pytest.approx(far, rel=0.2)
+    mid = threshold_for_rate(tab["far"], tab["threshold"], 2e-3)
+    assert tab["threshold"][3] < mid < tab["threshold"][4]  # between the 3e-3 and 1e-3 thresholds
+
+
+def test_open_set_threshold_grows_with_the_gallery_and_meets_its_rate():
+    """Simulated strangers against simulated identities: the measured FPIR at the derived threshold
+    is at most the target (within sampling error), and more people need a higher threshold."""
+    from core.gallery.identity import open_set_threshold, stranger_rate
+    from core.metrics import tail_table
+
+    rng = np.random.default_rng(7)
+    single = rng.normal(0.0, 0.12, 400_000)
+    impostor = {"k": [1], "tables": [tail_table(single)]}
+    t5 = open_set_threshold(impostor, [1] * 5, 0.01)
+    t500 = open_set_threshold(impostor, [1] * 500, 0.01)
+    assert t500 > t5
+    assert stranger_rate(impostor, [1] * 5, t5) == pytest.approx(0.01, rel=0.05)
+    strangers = rng.normal(0.0, 0.12, (20_000, 5)).max(axis=1)  # 5 independent identities
+    assert np.mean(strangers >= t5) == pytest.approx(0.01, abs=0.003)

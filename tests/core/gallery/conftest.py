@@ -12,8 +12,7 @@ def gallery_template(tmp_path_factory, train_people, analyzer):
     from core.gallery import Gallery
 
     root = tmp_path_factory.mktemp("gallery-template")
-    with Gallery(root) as g:
-        g.use_analyzer(analyzer)
+    with Gallery(root, analyzer=analyzer) as g:
         for name in ENROLLED:
             rep = g.enroll(name, train_people[name])
             assert rep.added >= len(train_people[name]) - 3, rep.to_json()
@@ -27,7 +26,6 @@ def gallery(gallery_template, tmp_path, analyzer):
 
     root = tmp_path / "g"
     shutil.copytree(gallery_template, root)
-    g = Gallery(root)
-    g.use_analyzer(analyzer)
+    g = Gallery(root, analyzer=analyzer)
     yield g
     g.close()

@@ -11,7 +11,8 @@ from tests.core.gallery.conftest import ENROLLED, STRANGER
 
 
 def facerec(*args):
-    proc = subprocess.run([sys.executable, "main.py", *args], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    proc = subprocess.run([sys.executable, "main.py", *args, "--model", "facenet"], capture_output=True, text=True,
+                          cwd=ROOT, timeout=600)
     return proc
 
 

@@ -60,7 +60,8 @@ def test_save_load_roundtrip_and_fingerprint(tmp_path):
     assert not back.header.matches("facenet:abc", 100, ids_fingerprint(ids[:-1]))
     np.testing.assert_array_equal(back.search(base[:3], 1)[1][:, 0], ids[:3])
     idx.remove(ids[:10])
-    assert idx.header.matches("facerec:abc".replace("facerec", "facenet"), 90, ids_fingerprint(ids[10:]))
+    assert idx.header.matches("facenet:abc", 90, ids_fingerprint(ids[10:]))
+    assert not idx.header.matches("sface:abc", 90, ids_fingerprint(ids[10:]))  # another model's index
     assert len(idx) == 90 and idx.search(base[:1], 1)[1][0, 0] != ids[0]
 
 

@@ -18,7 +18,7 @@ ENROLL_SCRIPT = r"""
 import sys
 from core.gallery import Gallery
 root, paths = sys.argv[1], sys.argv[2:]
-g = Gallery(root)
+g = Gallery(root, model="facenet")
 def report(done, total, path):
     print("DONE", path, flush=True)
 rep = g.enroll("crowd", paths, progress=report)
@@ -56,8 +56,8 @@ def test_sigkill_during_enroll_loses_nothing_reported(tmp_path, train_people):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert 40 <= len(reported) < 200, "the kill must land in the middle of enrolling"
-    with Gallery(root) as g:
-        with g.engine.connect() as c:
+    with Gallery(root, model="facenet") as g:
+        with g.store.engine.connect() as c:
             assert c.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
         idx = g.index()  # rebuilt if the kill left it behind the database
         n_people, n_faces = g.count()
@@ -81,7 +81,7 @@ def test_reader_and_writer_at_once_never_locked(gallery_template, tmp_path, trai
     reads = 0
     q = np.random.default_rng(0).standard_normal((1, 128)).astype(np.float32)
     q /= np.linalg.norm(q)
-    with Gallery(root) as reader:
+    with Gallery(root, model="facenet") as reader:
         while writer.poll() is None:
             reader.list()
             reader.search(q)

@@ -1,0 +1,153 @@
+"""Identity decisions as pure numpy: how face similarities become a name or "unknown".
+
+An identity's score for a query is the mean of its ``AGG_TOP`` best face
+similarities (its single best face when it has fewer). A face is named when the
+best identity's score reaches the 1:N threshold; otherwise it is unknown
+(``None``). Candidates are always reported.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+AGG_TOP = 3
+SEARCH_FACES = 64           # faces fetched per query before grouping by identity
+
+Candidates = list[tuple[str, float]]
+
+
+def aggregate(scores: np.ndarray, ids: np.ndarray, owner: dict[int, str], k: int, top: int = AGG_TOP) -> list[Candidates]:
+    """Group each query's face hits by identity.
+
+    ``scores``, ``ids``: (Q, K) from the index (id -1 = no hit); ``owner``: {id: name}.
+    Returns per query up to ``k`` (name, score) pairs, best first.
+    """
+    scores, ids = np.asarray(scores), np.asarray(ids)
+    if scores.shape != ids.shape or scores.ndim != 2:
+        raise ValueError(f"scores {scores.shape} and ids {ids.shape} must both be (Q, K)")
+    out: list[Candidates] = []
+    for srow, irow in zip(scores, ids):
+        per: dict[str, list[float]] = defaultdict(list)
+        for sc, i in zip(srow, irow):
+            if i >= 0 and int(i) in owner:
+                per[owner[int(i)]].append(float(sc))
+        ranked = sorted(((n, float(np.mean(sorted(v, reverse=True)[:top]))) for n, v in per.items()),
+                        key=lambda t: -t[1])
+        out.append(ranked[:k])
+    return out
+
+
+def identity_score(query: np.ndarray, faces: np.ndarray, top: int = AGG_TOP) -> float:
+    """The score of one identity (faces (n, D) unit rows) for one query (D,): the rule of :func:`aggregate`."""
+    s = np.sort(np.asarray(faces, np.float64) @ np.asarray(query, np.float64))[::-1]
+    return float(s[:top].mean())
+
+
+def decide_name(candidates: Candidates, threshold: float,
+                person_thresholds: dict[str, float] | None = None) -> tuple[str | None, float]:
+    """(best candidate's name, its score) when the score reaches its threshold (the person's own when
+    given, never below ``threshold``), else (None, score); (None, -1.0) without candidates."""
+    if not candidates:
+        return None, -1.0
+    name, score = candidates[0]
+    bar = max(threshold, (person_thresholds or {}).get(name, threshold))
+    return (name if score >= bar else None), float(score)
+
+
+# ---------------------------------------------------------------- open-set operating point (1:N)
+
+def _bucket_exceedance(impostor: dict, k: int, t: float) -> float:
+    """P(identity score >= t) for a stranger against one identity with ``k`` faces (log-interpolated in k)."""
+    from core.metrics import exceedance
+
+    ks = np.asarray(impostor["k"], np.float64)
+    tables = impostor["tables"]
+    if k <= ks[0]:
+        return float(exceedance(tables[0], t))
+    if k >= ks[-1]:
+        return float(exceedance(tables[-1], t))
+    j = int(np.searchsorted(ks, k))
+    lo, hi = np.log(float(exceedance(tables[j - 1], t))), np.log(float(exceedance(tables[j], t)))
+    w = (np.log(k) - np.log(ks[j - 1])) / (np.log(ks[j]) - np.log(ks[j - 1]))
+    return float(np.exp(lo + w * (hi - lo)))
+
+
+def stranger_rate(impostor: dict, face_counts: list[int], threshold: float) -> float:
+    """FPIR: the chance a stranger's face is named as someone, for identities with ``face_counts`` faces."""
+    if not face_counts:
+        return 0.0
+    counts: dict[int, int] = {}
+    for k in face_counts:
+        counts[int(k)] = counts.get(int(k), 0) + 1
+    log_none = sum(n * np.log1p(-min(_bucket_exceedance(impostor, k, threshold), 1 - 1e-12))
+                   for k, n in counts.items())
+    return float(-np.expm1(log_none))
+
+
+def open_set_threshold(impostor: dict, face_counts: list[int], fpir: float) -> float:
+    """The lowest threshold whose stranger rate is at most ``fpir`` for this gallery (bisection)."""
+    if not face_counts:
+        face_counts = [3]
+    lo, hi = -1.0, 1.0
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        if stranger_rate(impostor, face_counts, mid) > fpir:
+            lo = mid
+        else:
+            hi = mid
+    return float(hi)
+
+
+# ---------------------------------------------------------------- per-person adaptation and look-alikes
+
+MAX_SHIFT = 0.08          # a person's own threshold is at most this much above the gallery's
+MIN_COHORT = 20           # faces of other people needed before a person's threshold is adapted
+MAX_FACES = 20_000        # above this many enrolled faces adaptation is skipped (cost grows with faces^2)
+
+
+def cohort_scores(faces: np.ndarray, others: np.ndarray, top: int = AGG_TOP) -> np.ndarray:
+    """The identity score of each of ``others`` (M, D) for the identity with ``faces`` (n, D): (M,)."""
+    s = np.sort(np.asarray(others, np.float32) @ np.asarray(faces, np.float32).T, axis=1)[:, ::-1]
+    return s[:, :top].mean(axis=1)
+
+
+def population_mean(impostor: dict, k: int) -> float:
+    """Mean identity score of a stranger against an identity with ``k`` faces (the model's cohort statistics)."""
+    ks = list(impostor["k"])
+    j = min(range(len(ks)), key=lambda i: abs(np.log(ks[i]) - np.log(max(k, 1))))
+    return float(impostor["tables"][j]["mean"])
+
+
+def adapt_people(identities: dict[str, np.ndarray], threshold: float, impostor: dict | None = None
+                 ) -> tuple[dict[str, float], list[dict]]:
+    """Per-person thresholds and look-alike warnings from the gallery itself.
+
+    For each person, every other enrolled person's faces are a cohort of impostors. When the
+    cohort scores higher against this person than strangers score against an average person
+    (the model's impostor statistics), the person attracts look-alikes, and their threshold is
+    raised by the difference (at most ``MAX_SHIFT``). When another person's face would itself
+    be named as this person at ``threshold``, both are reported as look-alikes.
+    Returns ({name: threshold} for adapted people, [{"person", "like", "score"}]).
+    """
+    names = sorted(identities)
+    total = sum(len(v) for v in identities.values())
+    thresholds: dict[str, float] = {}
+    lookalikes: list[dict] = []
+    if len(names) < 2 or total > MAX_FACES:
+        return thresholds, lookalikes
+    owner = np.concatenate([[i] * len(identities[n]) for i, n in enumerate(names)])
+    allf = np.concatenate([identities[n] for n in names]).astype(np.float32)
+    for i, name in enumerate(names):
+        others = owner != i
+        s = cohort_scores(identities[name], allf[others])
+        who = owner[others]
+        if impostor and len(s) >= MIN_COHORT:
+            shift = float(np.clip(s.mean() - population_mean(impostor, len(identities[name])), 0.0, MAX_SHIFT))
+            if shift > 1e-4:
+                thresholds[name] = threshold + shift
+        for j in np.unique(who[s >= threshold]):
+            best = float(s[who == j].max())
+            lookalikes.append({"person": name, "like": names[j], "score": round(best, 4)})
+    return thresholds, lookalikes

@@ -1,0 +1,114 @@
+"""Which threshold a decision uses, and why: the one place thresholds are resolved.
+
+Two operating points per model:
+
+- **1:1 verify** (``facerec verify``): the cosine threshold at the target false-accept
+  rate (``verify_far``, default 1e-3), from the model's calibration.
+- **1:N identify** (``identify``, the live view, ``watch``): the threshold at which a
+  stranger's face is named as someone at most ``identify_fpir`` of the time (default
+  1%) *for this gallery*: a 1:N score is a maximum over every enrolled person, so the
+  threshold grows with the gallery.
+
+A user override (a flag or ``*_threshold`` in the settings) wins; without a
+calibration the model's ``fallback_threshold`` is used and says so.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.config import Settings
+from core.fileutil import write_bytes_atomic
+from core.model_zoo import ModelSpec
+from core.paths import data_dir
+
+BUNDLED = Path(__file__).resolve().parent / "calibration"
+
+
+@dataclass
+class OperatingPoint:
+    """A threshold with where it came from: override | calibration | gallery | fallback."""
+
+    threshold: float
+    source: str
+    target: dict = field(default_factory=dict)
+    provenance: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"threshold": round(self.threshold, 4), "source": self.source, **self.target,
+                **({"provenance": self.provenance} if self.provenance else {})}
+
+
+def _user_calibration_path(spec: ModelSpec, fingerprint: str) -> Path:
+    return data_dir() / "calibration" / f"{spec.name}-{(fingerprint or 'unversioned')[:12]}.json"
+
+
+def calibration(spec: ModelSpec, fingerprint: str = "") -> dict | None:
+    """The model's calibration: the user's own for these exact weights, else the bundled one for a
+    built-in model. Keys: ``verify`` (thresholds by FAR), ``impostor`` (1:N score tail), ``provenance``."""
+    paths = [_user_calibration_path(spec, fingerprint)]
+    if spec.builtin:
+        paths.append(BUNDLED / f"{spec.name}.json")
+    for p in paths:
+        try:
+            doc = json.loads(p.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(doc, dict) and (not doc.get("fingerprint") or not fingerprint
+                                      or doc["fingerprint"][:12] == fingerprint[:12]):
+            return doc
+    return None
+
+
+def save_calibration(spec: ModelSpec, fingerprint: str, doc: dict, bundled: bool = False) -> Path:
+    """Store a calibration with the model (bundled: into the source tree, for built-in models)."""
+    path = (BUNDLED / f"{spec.name}.json") if bundled else _user_calibration_path(spec, fingerprint)
+    write_bytes_atomic(path, (json.dumps({**doc, "model": spec.name, "fingerprint": fingerprint}, indent=1) + "\n").encode())
+    return path
+
+
+def verify_point(spec: ModelSpec, settings: Settings, override: float | None = None,
+                 fingerprint: str = "") -> OperatingPoint:
+    far = settings.verify_far
+    if override is not None or settings.verify_threshold is not None:
+        return OperatingPoint(float(override if override is not None else settings.verify_threshold), "override")
+    cal = calibration(spec, fingerprint)
+    if cal and cal.get("verify"):
+        from core.metrics import threshold_for_rate
+
+        thr = threshold_for_rate(cal["verify"]["far"], cal["verify"]["threshold"], far)
+        return OperatingPoint(thr, "calibration", {"far": far}, cal.get("provenance", {}))
+    return OperatingPoint(spec.fallback_threshold, "fallback", {"far": far},
+                          {"note": f"{spec.name} is not calibrated; run `facerec eval --lfw DIR --model {spec.name} "
+                                   "--calibrate`"})
+
+
+def identify_point(spec: ModelSpec, settings: Settings, face_counts: list[int], override: float | None = None,
+                   fingerprint: str = "") -> OperatingPoint:
+    """1:N threshold for a gallery whose people have ``face_counts`` faces each."""
+    fpir = settings.identify_fpir
+    if override is not None or settings.identify_threshold is not None:
+        return OperatingPoint(float(override if override is not None else settings.identify_threshold), "override")
+    cal = calibration(spec, fingerprint)
+    if cal and cal.get("impostor"):
+        from core.gallery.identity import open_set_threshold
+
+        thr = open_set_threshold(cal["impostor"], face_counts, fpir)
+        return OperatingPoint(thr, "gallery", {"fpir": fpir, "identities": len(face_counts)},
+                              cal.get("provenance", {}))
+    base = verify_point(spec, settings, fingerprint=fingerprint)
+    return OperatingPoint(base.threshold, "fallback", {"fpir": fpir, "identities": len(face_counts)},
+                          {"note": f"no impostor statistics for {spec.name}; using its 1:1 point ({base.source})"})
+
+
+def stranger_rate(spec: ModelSpec, face_counts: list[int], threshold: float, fingerprint: str = "") -> float | None:
+    """About how often a stranger's face would be named as someone at ``threshold`` in a gallery with
+    ``face_counts``; None when the model has no impostor statistics."""
+    cal = calibration(spec, fingerprint)
+    if not cal or not cal.get("impostor"):
+        return None
+    from core.gallery.identity import stranger_rate as rate
+
+    return rate(cal["impostor"], face_counts, threshold)
