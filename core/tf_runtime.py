@@ -58,25 +58,58 @@ def run_tf(fn, *args, **kwargs):
     return _executor.submit(fn, *args, **kwargs).result()
 
 
+GPU_SETUP: dict = {"gpus": 0, "memory_growth": None, "error": None}  # what tf() did, for `facerec info`
+
+
 @lru_cache(maxsize=1)
 def tf():
     """The ``tensorflow`` module, imported with its C++ chatter silenced and GPU memory growth on.
 
-    Set ``FACEREC_TF_VERBOSE=1`` to see TensorFlow's own start-up messages.
+    Memory growth must be set before the runtime initialises a GPU, so it is set right
+    after the devices are listed and before the first op. Set ``FACEREC_TF_VERBOSE=1``
+    to see TensorFlow's own start-up messages.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with _quiet_native_stderr():
         import tensorflow as _tf
 
         gpus = _tf.config.list_physical_devices("GPU")
+        GPU_SETUP["gpus"] = len(gpus)
+        try:
+            for gpu in gpus:
+                _tf.config.experimental.set_memory_growth(gpu, True)
+            GPU_SETUP["memory_growth"] = bool(gpus)
+        except (RuntimeError, ValueError) as exc:  # the runtime was started by someone else first
+            GPU_SETUP["memory_growth"] = False
+            GPU_SETUP["error"] = str(exc)
         _tf.constant(0.0) + 1.0  # initialise the runtime (and its log lines) here, quietly
     _tf.get_logger().setLevel("ERROR")  # per-canvas detection graphs are traced on purpose, once each
-    for gpu in gpus:
-        try:
-            _tf.config.experimental.set_memory_growth(gpu, True)
-        except (RuntimeError, ValueError):
-            pass
     return _tf
+
+
+_MULTIWORKER = None
+
+
+def multiworker_strategy():
+    """``MultiWorkerMirroredStrategy`` from ``TF_CONFIG``. Collective ops must be configured before the
+    runtime starts, so this must be called before anything else runs TensorFlow in the process."""
+    global _MULTIWORKER
+    if _MULTIWORKER is None:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        with _quiet_native_stderr():
+            import tensorflow as _tf
+
+            _MULTIWORKER = _tf.distribute.MultiWorkerMirroredStrategy()
+    return _MULTIWORKER
+
+
+def memory_growth_enabled() -> bool | None:
+    """True when every GPU has memory growth on; None without a GPU."""
+    t = tf()
+    gpus = t.config.list_physical_devices("GPU")
+    if not gpus:
+        return None
+    return all(t.config.experimental.get_memory_growth(g) for g in gpus)
 
 
 def device_name() -> str:

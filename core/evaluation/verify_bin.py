@@ -28,12 +28,22 @@ def pair_scores(emb: np.ndarray) -> np.ndarray:
     return np.sum(emb[0::2] * emb[1::2], axis=1)
 
 
+def roc_points(scores: np.ndarray, issame: np.ndarray, points: int = 60) -> dict:
+    """The ROC on a log grid of FARs (from the smallest measurable FAR to 1): {"far": [...], "tar": [...]}."""
+    far, tar, _ = roc_curve(scores, issame)
+    negatives = max(1, int((~np.asarray(issame, bool)).sum()))
+    grid = np.logspace(np.log10(1.0 / negatives), 0, points)
+    best = [float(tar[far <= g + 1e-12].max()) for g in grid]
+    return {"far": [round(float(g), 7) for g in grid], "tar": [round(b, 5) for b in best]}
+
+
 def evaluate_pairs(scores: np.ndarray, issame: np.ndarray, folds: int = 10) -> dict:
     k = kfold_accuracy(scores, issame, folds=min(folds, len(scores)))
     far, tar, _ = roc_curve(scores, issame)
     return {"accuracy": round(k["accuracy"], 5), "std": round(k["std"], 5), "threshold": round(k["threshold"], 5),
             "pairs": int(len(scores)), "auc": round(auc(far, tar), 5),
-            "tar_at_far": {"1e-3": tar_at_far(scores, issame, 1e-3), "1e-4": tar_at_far(scores, issame, 1e-4)}}
+            "tar_at_far": {k: tar_at_far(scores, issame, float(k)) for k in ("1e-2", "1e-3", "1e-4")},
+            "roc": roc_points(scores, issame)}
 
 
 def plot_roc(scores: np.ndarray, issame: np.ndarray, path: Path, title: str = "") -> Path:
@@ -61,10 +71,11 @@ def plot_roc(scores: np.ndarray, issame: np.ndarray, path: Path, title: str = ""
     cv2.putText(img, "FAR (log)", (w // 2 - 30, h - 15), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1)
     cv2.putText(img, "TAR", (10, m - 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1)
     cv2.putText(img, title[:60], (m, m - 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1)
+    from core.fileutil import write_bytes_atomic
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     ok, buf = cv2.imencode(".png", img)
-    path.write_bytes(buf.tobytes())
+    write_bytes_atomic(path, buf.tobytes())
     return path
 
 

@@ -11,14 +11,15 @@ def bench_train(backbone: str = "r50", batch_size: int = 128, mixed_precision: b
                 classes: int = 1000) -> dict:
     from core.bench import machine
     from core.tf_runtime import tf
-    from core.training.trainer import TrainConfig, Trainer
+    from core.training.config import TrainConfig
+    from core.training.trainer import Trainer
 
     t = tf()
     cfg = TrainConfig(data="", out="", backbone=backbone, batch_size=batch_size, mixed_precision=mixed_precision,
                       steps=steps, lr=[0.1])
     cfg.check()
     tr = Trainer(cfg, classes)
-    step = tr._step_fn(batch_size)
+    step = tr.step_fn(batch_size)
     rng = np.random.default_rng(0)
     x = t.constant(rng.uniform(-1, 1, (batch_size, 112, 112, 3)).astype(np.float32))
     y = t.constant(rng.integers(0, classes, batch_size).astype(np.int32))

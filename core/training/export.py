@@ -1,16 +1,21 @@
 """Export a trained backbone (SavedModel, frozen GraphDef, .keras) and inspect model files.
 
-Every export takes preprocessed float32 images (N, S, S, 3) in [-1, 1]
-((pixel - 127.5) / 128) and returns (N, D) embeddings, the contract that
-``facerec models add`` expects.
+Every export takes preprocessed float32 images (N, S, S, 3) and returns (N, D)
+embeddings, the contract that ``facerec models add`` expects; the preprocessing,
+alignment template, licence and parent model travel beside it in ``facerec.json``
+(inside a SavedModel folder, or ``<file>.facerec.json`` beside a file). Every
+export is written to a temporary path and moved into place.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
 from core.errors import ModelFileInvalid, UsageError
+from core.fileutil import atomic_dir, atomic_path, write_bytes_atomic
+from core.preprocess import DESCRIPTIONS
 from core.tf_runtime import tf
 
 
@@ -28,35 +33,50 @@ def export_run(run_dir: Path, out: Path, fmt: str) -> dict:
     from core.training.runs import load_run
 
     cfg, model = load_run(run_dir)
-    return export_model(model, int(cfg["input_size"]), Path(out), fmt)
+    meta = {"preprocess": cfg.get("preprocess", "arcface"), "template": f"arcface{int(cfg['input_size'])}",
+            "family": cfg["backbone"], "parent": cfg.get("init", ""), "run": str(Path(run_dir).resolve()),
+            **_licence_of(cfg.get("init", ""))}
+    return export_model(model, int(cfg["input_size"]), Path(out), fmt, meta)
 
 
-def export_model(model, size: int, out: Path, fmt: str) -> dict:
+def _licence_of(parent: str) -> dict:
+    """A model trained from a pretrained one keeps that model's licence."""
+    if not parent:
+        return {"licence": "your own model", "commercial_use": True}
+    from core.model_zoo import get_spec
+
+    spec = get_spec(parent)
+    return {"licence": spec.licence, "commercial_use": spec.commercial_use}
+
+
+def export_model(model, size: int, out: Path, fmt: str, meta: dict | None = None) -> dict:
     t = tf()
     out = Path(out)
+    meta = {"preprocess": "arcface", "template": f"arcface{size}", **(meta or {})}
     if fmt == "savedmodel":
         module = t.Module()
         module.model = model
         module.serve = _serving_fn(model, size)
-        t.saved_model.save(module, str(out), signatures={"serving_default": module.serve})
+        with atomic_dir(out) as tmp:
+            t.saved_model.save(module, str(tmp), signatures={"serving_default": module.serve})
+            (tmp / "facerec.json").write_text(json.dumps(meta, indent=2))
     elif fmt == "frozen":
         from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
         concrete = _serving_fn(model, size).get_concrete_function()
         frozen = convert_variables_to_constants_v2(concrete)
-        if out.suffix != ".pb":
-            out = out.with_suffix(".pb")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(frozen.graph.as_graph_def().SerializeToString())
+        out = out if out.suffix == ".pb" else out.with_suffix(".pb")
+        write_bytes_atomic(out, frozen.graph.as_graph_def().SerializeToString())
+        write_bytes_atomic(out.with_name(out.name + ".facerec.json"), json.dumps(meta, indent=2).encode())
     elif fmt == "keras":
-        if out.suffix != ".keras":
-            out = out.with_suffix(".keras")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        model.save(out)
+        out = out if out.suffix == ".keras" else out.with_suffix(".keras")
+        with atomic_path(out, suffix=".keras") as tmp:
+            model.save(tmp)
+        write_bytes_atomic(out.with_name(out.name + ".facerec.json"), json.dumps(meta, indent=2).encode())
     else:
         raise UsageError(f"Unknown export format '{fmt}'. Known: savedmodel, frozen, keras.")
     return {"exported": str(out), "format": fmt, "input": [None, size, size, 3],
-            "output": list(model.output_shape), "preprocess": "(pixel - 127.5) / 128"}
+            "output": list(model.output_shape), "preprocess": DESCRIPTIONS[meta["preprocess"]], **meta}
 
 
 def inspect_model(path: Path) -> dict:
@@ -100,8 +120,8 @@ def inspect_model(path: Path) -> dict:
     if path.suffix in (".keras", ".h5"):
         import keras
 
-        import models.facenet  # noqa: F401
-        import models.heads  # noqa: F401
+        import models.facenet  # noqa: F401  (registers ScaleSum)
+        import models.heads  # noqa: F401  (registers the margin heads)
 
         try:
             model = keras.saving.load_model(path, compile=False)

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from core.errors import ModelFileInvalid, UsageError
+from core.errors import ModelFileInvalid
+from core.preprocess import apply as preprocess
 from core.tf_runtime import tf
+from core.training.config import read_config
 
 
 def load_run(run_dir: Path):
     """(config dict, backbone with the latest checkpoint's weights)."""
-    from models.heads import build_backbone
+    from models.backbones import build_backbone
 
     run_dir = Path(run_dir)
-    try:
-        cfg = json.loads((run_dir / "config.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{run_dir} is not a training run (no readable config.json).") from exc
+    cfg = read_config(run_dir)
     t = tf()
     latest = t.train.latest_checkpoint(str(run_dir / "ckpt"))
     if latest is None:
@@ -29,14 +27,14 @@ def load_run(run_dir: Path):
     return cfg, model
 
 
-def backbone_embed_fn(model, jit: bool = False, batch: int = 64):
-    """uint8 (N, S, S, 3) -> (N, D) float32 unit vectors from a backbone taking (pixel - 127.5) / 128,
-    the same embeddings during training validation and in ``facerec eval --checkpoint``."""
+def backbone_embed_fn(model, preprocess_kind: str = "arcface", jit: bool = False, batch: int = 64):
+    """uint8 (N, S, S, 3) -> (N, D) float32 unit vectors from a backbone: the same embeddings during
+    training validation and in ``facerec eval --checkpoint``."""
     t = tf()
 
     @t.function(jit_compile=jit)
     def f(x):
-        y = t.cast(model((t.cast(x, t.float32) - 127.5) / 128.0, training=False), t.float32)
+        y = t.cast(model(preprocess(preprocess_kind, t.cast(x, t.float32), t), training=False), t.float32)
         return t.math.l2_normalize(y, axis=1)
 
     def run(images):
@@ -48,4 +46,4 @@ def backbone_embed_fn(model, jit: bool = False, batch: int = 64):
 def run_embed_fn(run_dir: Path, batch: int = 64):
     """(embed function, input size) for a checkpointed run."""
     cfg, model = load_run(run_dir)
-    return backbone_embed_fn(model, batch=batch), int(cfg["input_size"])
+    return backbone_embed_fn(model, cfg.get("preprocess", "arcface"), batch=batch), int(cfg["input_size"])

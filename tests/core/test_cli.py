@@ -18,6 +18,10 @@ def run(*args, timeout=600):
     return proc
 
 
+def facenet(*args):
+    return run(*args, "--model", "facenet")
+
+
 def parse_one_json(stdout: str):
     doc, end = json.JSONDecoder().raw_decode(stdout.lstrip())
     assert stdout.lstrip()[end:].strip() == "", "stdout must hold exactly one JSON document"
@@ -32,7 +36,7 @@ def test_verify_pairs_on_100_labelled_val_pairs(val_people, tmp_path):
     assert len(same) == 50
     csv = tmp_path / "pairs.csv"
     csv.write_text("".join(f"{a},{b},{lab}\n" for a, b, lab in same + diff))
-    proc = run("verify", "--pairs", str(csv), "--json")
+    proc = facenet("verify", "--pairs", str(csv), "--json")
     assert proc.returncode == 0, proc.stderr
     doc = parse_one_json(proc.stdout)
     assert len(doc["pairs"]) == 100
@@ -44,7 +48,7 @@ def test_verify_pairs_on_100_labelled_val_pairs(val_people, tmp_path):
 
 def test_represent_one_photo_is_unit_length(val_people):
     photo = val_people["madonna"][0]
-    proc = run("represent", str(photo), "--json")
+    proc = facenet("represent", str(photo), "--json")
     assert proc.returncode == 0, proc.stderr
     doc = parse_one_json(proc.stdout)
     face = doc["faces"][0]
@@ -77,4 +81,6 @@ def test_usage_errors_exit_2():
     proc = run("represent", "--model", "nope", "x.jpg", "--json")
     assert proc.returncode == 2 and "facenet" in parse_one_json(proc.stdout)["error"]["message"]
     proc = run("frobnicate")
-    assert proc.returncode != 0
+    assert proc.returncode == 2 and "frobnicate" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run("train", "--data", "x", "--out", "y", "--backbone", "r9000", "--json")
+    assert proc.returncode == 2 and "r50" in parse_one_json(proc.stdout)["error"]["message"]

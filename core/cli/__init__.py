@@ -1,0 +1,102 @@
+"""``facerec`` command line: thin commands over the core facades, one module per room.
+
+With ``--json`` stdout holds exactly one JSON document (anything else the
+libraries print is sent to stderr); progress always goes to stderr. Errors are
+one sentence (a JSON error object with ``--json``). Exit codes: 0 ok, 2 usage,
+3 bad input (no face, unreadable image), 4 model, 5 gallery, 6 dataset,
+7 disk full, 130 cancelled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+
+from core.cli import bench, engine, evaluate, gallery, training
+from core.errors import FaceRecError, UsageError, describe
+
+ROOMS = (engine, gallery, training, evaluate, bench)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse would print usage and exit 2; we keep one sentence
+        raise UsageError(f"{message.rstrip('.')}. Run `{self.prog} --help` for usage.")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="facerec", description="Face recognition on your own machine.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    for room in ROOMS:
+        room.register(sub)
+    return parser
+
+
+def command_names() -> set[str]:
+    """Names of all subcommands (main.py uses them to tell CLI from GUI arguments)."""
+    parser = build_parser()
+    return {name for action in parser._actions if isinstance(action, argparse._SubParsersAction)  # noqa: SLF001
+            for name in action.choices}
+
+
+def _error_doc(kind: str, message: str) -> dict:
+    return {"error": {"kind": kind, "message": message}}
+
+
+def run(argv: list[str]) -> tuple[dict | None, int]:
+    """Parse and run one command; returns (JSON document, exit code). Raises the domain errors."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help of a subcommand
+        return None, int(exc.code or 0)
+    if not getattr(args, "func", None):
+        raise UsageError("Give a command; run `facerec --help` for the list.")
+    return args.func(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in argv
+    real_stdout = sys.stdout
+    if not argv or argv[0] in ("-h", "--help"):
+        build_parser().print_help(real_stdout)
+        return 0
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            doc, code = run(argv)
+    except FaceRecError as exc:
+        doc, code = exc.to_json(), exc.exit_code
+    except KeyboardInterrupt:
+        doc, code = _error_doc("cancelled", "Interrupted."), 130
+    except MemoryError as exc:
+        doc, code = _error_doc("memory", describe(exc)), 1
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one sentence, not a traceback
+        if os.environ.get("FACEREC_DEBUG"):
+            raise
+        doc, code = _error_doc("internal", describe(exc)), 1
+    if doc is None:
+        return code
+    if as_json:
+        real_stdout.write(json.dumps(doc) + "\n")
+    elif "error" in doc and len(doc) == 1:
+        print(f"error: {doc['error']['message']}", file=sys.stderr)
+    else:
+        _print_human(doc, real_stdout)
+    real_stdout.flush()
+    return code
+
+
+def _print_human(doc: dict, out) -> None:
+    if "same" in doc and "score" in doc:
+        verdict = "SAME person" if doc["same"] else "DIFFERENT people"
+        out.write(f"{verdict}: similarity {doc['score']:.3f} (threshold {doc['threshold']:.3f}, "
+                  f"{doc.get('operating_point', {}).get('source', '')}, model {doc['model']})\n")
+        return
+    out.write(json.dumps(doc, indent=2) + "\n")
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""``facerec bench embed | detect | pipeline | gallery | train | soak``: figures on this machine."""
+
+from __future__ import annotations
+
+from core.cli.common import common_flags, note
+from core.errors import UsageError
+
+KINDS = ("embed", "detect", "pipeline", "gallery", "train", "soak")
+
+
+def cmd_bench(args) -> tuple[dict, int]:
+    from core import bench
+    from core.config import load_settings
+
+    settings = load_settings(model=args.model)
+    if args.what == "embed":
+        return bench.bench_embed(model=settings.model, seconds=args.seconds), 0
+    if args.what == "detect":
+        return bench.bench_detect(detector=args.detector or settings.detector, frames=args.frames), 0
+    if args.what == "pipeline":
+        from core.bench_pipeline import bench_pipeline
+
+        if not args.photos:
+            raise UsageError("bench pipeline needs photos (files or folders).")
+        return bench_pipeline(args.photos, settings.replace(detector=args.detector)), 0
+    if args.what == "gallery":
+        from core.gallery.bench import bench_gallery
+
+        return bench_gallery(n=args.n, dim=args.dim, queries=args.queries, large=args.index, progress=note), 0
+    if args.what == "train":
+        from core.training.bench import bench_train
+
+        return bench_train(backbone=args.backbone, batch_size=args.batch_size, mixed_precision=args.mixed_precision,
+                           steps=args.steps), 0
+    from core.bench_soak import bench_soak
+
+    if not args.video:
+        raise UsageError("bench soak needs --video FILE.")
+    return bench_soak(args.video, settings.replace(live_detector=args.detector), minutes=args.minutes,
+                      gallery=args.gallery, progress=note), 0
+
+
+def register(sub) -> None:
+    from core.training.config import BACKBONES
+
+    p = sub.add_parser("bench", parents=[common_flags()], help="benchmarks: " + ", ".join(KINDS))
+    p.add_argument("what", choices=KINDS)
+    p.add_argument("photos", nargs="*", help="photos or folders (bench pipeline)")
+    p.add_argument("--seconds", type=float, default=3.0)
+    p.add_argument("--frames", type=int, default=50)
+    p.add_argument("--n", type=int, default=100_000)
+    p.add_argument("--dim", type=int, default=128)
+    p.add_argument("--queries", type=int, default=1000)
+    p.add_argument("--index", default="binary", choices=["binary", "hnsw"], help="large-gallery index for `bench gallery`")
+    p.add_argument("--backbone", default="r50", choices=list(BACKBONES))
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--mixed-precision", action="store_true")
+    p.add_argument("--video", help="video file (bench soak)")
+    p.add_argument("--minutes", type=float, default=1.0, help="how long (bench soak)")
+    p.add_argument("--gallery", help="gallery folder (bench soak)")
+    p.set_defaults(func=cmd_bench)

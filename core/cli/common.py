@@ -1,0 +1,94 @@
+"""What every ``facerec`` command shares: progress on stderr, notes, settings from flags, the analyzer
+and gallery factories, and the common flags."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from core.config import Settings, load_settings
+from core.errors import UsageError
+from core.imageio import expand_image_paths
+
+
+class Progress:
+    """A tqdm bar on stderr for (done, total, item) callbacks; a line every few seconds when not a terminal."""
+
+    def __init__(self, label: str, enabled: bool = True):
+        self.label, self.enabled, self.bar = label, enabled, None
+
+    def __call__(self, done: int, total: int, item: str = "") -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            tty = sys.stderr.isatty()
+            self.bar = tqdm(total=total, desc=self.label, file=sys.stderr, unit="img", dynamic_ncols=True,
+                            mininterval=0.2 if tty else 5.0, leave=True)
+        self.bar.total = total
+        self.bar.update(max(0, done - self.bar.n))
+        if done >= total:
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def note(msg: str) -> None:
+    """A line for the person at the terminal (stderr, so --json output stays one document)."""
+    print(msg, file=sys.stderr, flush=True)
+
+
+def settings_from(args) -> Settings:
+    """The settings store with this command's flags applied (flags are never written back)."""
+    det = getattr(args, "detector", None)
+    return load_settings(model=getattr(args, "model", None), detector=det if not getattr(args, "live", False) else None,
+                         live_detector=det if getattr(args, "live", False) else None,
+                         gallery=getattr(args, "gallery", None))
+
+
+def analyzer_from(args, live: bool = False):
+    from core.analyzer import FaceAnalyzer
+
+    return FaceAnalyzer(settings_from(args), warmup=False, live=live)  # one-shot commands: no warm-up pass
+
+
+def gallery_from(args, with_analyzer: bool = True, live: bool = False):
+    """The settings' gallery (or ``--gallery``); ``with_analyzer=False`` for commands that load no model."""
+    from core.gallery import Gallery
+
+    settings = settings_from(args)
+    analyzer = analyzer_from(args, live=live) if with_analyzer else None
+    return Gallery(settings.gallery_dir(), settings=settings, warn=note, analyzer=analyzer)
+
+
+def image_paths(paths: list[str]) -> list[str]:
+    found = expand_image_paths(paths)
+    if not found:
+        raise UsageError("No images given (folders are searched recursively for image files).")
+    return found
+
+
+def existing_file(path: str, what: str) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise UsageError(f"{what} {path}: no such file or folder.")
+    return p
+
+
+def common_flags(json_only: bool = False) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--json", action="store_true", help="print exactly one JSON document on stdout")
+    if not json_only:
+        p.add_argument("--model", help="embedding model (see `facerec models list`)")
+        p.add_argument("--detector", help="face detector (see `facerec info`)")
+        p.add_argument("--threshold", type=float, help="override the operating point (cosine similarity)")
+    return p
+
+
+def gallery_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--gallery", help="gallery folder (default: the settings' gallery, in the user data folder)")

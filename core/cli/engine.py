@@ -1,0 +1,147 @@
+"""``facerec models | represent | verify | calibrate | info``: the engine's commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.cli.common import Progress, analyzer_from, common_flags, image_paths, note
+from core.errors import NoFaceFound, UsageError
+
+MODEL_ACTIONS = ("list", "fetch", "add", "remove", "export-csv", "add-csv")
+
+
+def cmd_models(args) -> tuple[dict, int]:
+    from core import model_store
+    from core.config import load_settings
+    from core.model_zoo import CATALOGUE, YUNET, list_models, remove_user_model
+
+    DETECTOR_SOURCES = {"yunet": YUNET}
+    from core.operating_points import calibration
+
+    a = args.action
+    if a == "fetch":
+        from core.model_fetch import fetch_model
+
+        if args.name in DETECTOR_SOURCES:
+            path = model_store.fetch_detector(DETECTOR_SOURCES[args.name], progress=note,
+                                              from_file=Path(args.from_file) if args.from_file else None)
+            return {"fetched": args.name, "weights": str(path), "cache": str(model_store.models_dir())}, 0
+        name = args.name or load_settings().model
+        if name not in CATALOGUE:
+            raise UsageError(f"Unknown model '{name}' to fetch. Known: {', '.join([*CATALOGUE, *DETECTOR_SOURCES])}.")
+        man = fetch_model(name, progress=note, from_file=Path(args.from_file) if args.from_file else None,
+                          accept_licence=args.accept_license)
+        doc = {"fetched": name, "manifest": man, "cache": str(model_store.models_dir())}
+        if not args.name:  # the bare fetch `make setup` runs also brings the live detector and the sample photos
+            doc["detector"] = str(model_store.fetch_detector(DETECTOR_SOURCES["yunet"], progress=note))
+            doc["samples"] = str(model_store.sample_dataset_dir(progress=note))
+        return doc, 0
+    if a == "add":
+        from core.model_loaders import add_model
+
+        if not args.name or not args.path:
+            raise UsageError("Usage: facerec models add NAME PATH")
+        return add_model(args.name, Path(args.path)), 0
+    if a == "remove":
+        if not args.name:
+            raise UsageError("Usage: facerec models remove NAME")
+        remove_user_model(args.name)
+        return {"removed": args.name}, 0
+    if a in ("export-csv", "add-csv"):
+        from core.model_csv import add_csv_model, export_csv
+
+        if not args.name or not args.path:
+            raise UsageError(f"Usage: facerec models {a} NAME DIR")
+        return (export_csv(args.name, Path(args.path)) if a == "export-csv" else add_csv_model(args.name, Path(args.path))), 0
+    rows = []
+    for spec in list_models():
+        fp = model_store.fingerprint(spec) if model_store.is_ready(spec) else ""
+        cal = calibration(spec, fp) or {}
+        rows.append({**spec.summary(), "ready": model_store.is_ready(spec),
+                     "operating_points": cal.get("summary", {})})
+    return {"models": rows, "default": load_settings().model}, 0
+
+
+def cmd_represent(args) -> tuple[dict, int]:
+    paths = image_paths(args.images)
+    an = analyzer_from(args)
+    results, failed = [], 0
+    for res in an.analyze_paths(paths, progress=Progress("Embedding", len(paths) > 1)):
+        if res.error is None and not res.faces:
+            res.error = NoFaceFound(f"{res.path}: no face found.")
+        if res.error is not None:
+            if len(paths) == 1:
+                raise res.error
+            failed += 1
+            results.append({"path": res.path, "faces": [], "error": str(res.error)})
+            continue
+        results.append({"path": res.path, "faces": [f.to_json() for f in res.faces]})
+    doc: dict = {"model": an.embedder.name, "dimension": an.embedder.dim, "detector": an.detector.name,
+                 "results": results}
+    if len(results) == 1:
+        doc["faces"] = results[0]["faces"]
+    return doc, (3 if failed else 0)
+
+
+def cmd_verify(args) -> tuple[dict, int]:
+    from core.verification import read_pairs_csv, verify_pairs, verify_two
+
+    if args.pairs:
+        if args.images:
+            raise UsageError("Give either two images or --pairs FILE, not both.")
+        pairs = read_pairs_csv(Path(args.pairs))
+        doc = verify_pairs(analyzer_from(args), pairs, base=Path(args.pairs).parent, progress=Progress("Verifying"),
+                           threshold=args.threshold)
+        return doc, 0  # a pair without a usable face is reported in that pair, not as a failed run
+    if len(args.images) != 2:
+        raise UsageError("verify needs exactly two images (or --pairs FILE).")
+    return verify_two(analyzer_from(args), args.images[0], args.images[1], threshold=args.threshold), 0
+
+
+def cmd_calibrate(args) -> tuple[dict, int]:
+    from core.calibration import calibrate
+
+    return calibrate(analyzer_from(args), Path(args.folder), progress=Progress("Calibrating")), 0
+
+
+def cmd_info(args) -> tuple[dict, int]:
+    from core import paths
+    from core.bench import machine
+    from core.config import load_settings
+    from core.detection import available_detectors
+    from core.model_store import is_ready
+    from core.model_zoo import list_models
+    from core.tf_runtime import GPU_SETUP
+
+    settings = load_settings()
+    return {"machine": machine(), "gpu_setup": GPU_SETUP, "detectors": available_detectors(),
+            "models": {s.name: is_ready(s) for s in list_models()}, "settings": settings.__dict__,
+            "cache_dir": str(paths.cache_dir()), "data_dir": str(paths.data_dir()),
+            "config_file": str(paths.settings_path()), "gallery": str(settings.gallery_dir())}, 0
+
+
+def register(sub) -> None:
+    common, jonly = common_flags(), common_flags(json_only=True)
+    p = sub.add_parser("models", parents=[jonly], help="list, fetch, add or remove embedding models")
+    p.add_argument("action", choices=MODEL_ACTIONS)
+    p.add_argument("name", nargs="?")
+    p.add_argument("path", nargs="?")
+    p.add_argument("--from", dest="from_file", help="use this downloaded archive or weights file (offline)")
+    p.add_argument("--accept-license", action="store_true", help="accept a non-commercial model licence")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("represent", parents=[common], help="detect faces and print their embeddings")
+    p.add_argument("images", nargs="+")
+    p.set_defaults(func=cmd_represent)
+
+    p = sub.add_parser("verify", parents=[common], help="same person or not, for two images or a CSV of pairs")
+    p.add_argument("images", nargs="*")
+    p.add_argument("--pairs", help="CSV with rows a,b[,label]")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("calibrate", parents=[common], help="measure thresholds on folders of known people")
+    p.add_argument("folder")
+    p.set_defaults(func=cmd_calibrate)
+
+    p = sub.add_parser("info", parents=[jonly], help="device, paths, settings and model status")
+    p.set_defaults(func=cmd_info)
