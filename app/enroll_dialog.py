@@ -1,42 +1,50 @@
-"""Enrolment: from files (multi-select, drag and drop, folders) and from the live view (captures)."""
+"""Enrolment that shows faces, not paths: from files (multi-select, folders, drag and drop) and from the live
+view (captures). Photos appear as thumbnails with their faces boxed, the quality of the face to enrol and what
+will happen in words; in a photo with several faces a click picks the one to enrol."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-from PySide6.QtCore import QSize, Qt, QThreadPool, Signal
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QProgressBar,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
 )
 
-from app.video_view import to_qimage
+from app.photo_grid import PhotoGrid
 from app.workers import Job
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.webp *.tif *.tiff)"
+VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v);;All files (*)"
+
+
+def pick_video(parent) -> str:
+    return QFileDialog.getOpenFileName(parent, "Open a video", "", VIDEO_FILTER)[0]
+
+
+def pick_image(parent) -> str:
+    return QFileDialog.getOpenFileName(parent, "Open an image", "", IMAGE_FILTER)[0]
+
+
+def pick_folder(parent) -> str:
+    return QFileDialog.getExistingDirectory(parent, "Open a folder of images")
 
 
 class _EnrollBase(QDialog):
     enrolled = Signal(object)  # EnrollReport
+    previewed = Signal()
 
-    def __init__(self, gallery, title: str, parent=None):
+    def __init__(self, gallery, jobs, title: str, parent=None):
         super().__init__(parent)
-        self.gallery = gallery
+        self.gallery, self.jobs = gallery, jobs
         self.setWindowTitle(title)
-        self.resize(760, 560)
+        self.resize(820, 640)
         self.lay = QVBoxLayout(self)
         row = QHBoxLayout()
         row.addWidget(QLabel("Name:"))
@@ -47,12 +55,14 @@ class _EnrollBase(QDialog):
         self.name.lineEdit().setPlaceholderText("type a new name or choose someone enrolled")
         row.addWidget(self.name, 1)
         self.lay.addLayout(row)
+        self.grid = PhotoGrid()
+        self.grid.picked.connect(self.pick)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.status = QLabel("")
-        self.results = QTableWidget(0, 3)
-        self.results.setHorizontalHeaderLabels(["Image", "Result", "Reason"])
-        self.results.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.status.setWordWrap(True)
+        self.picks: dict[str, int] = {}
+        self.previews: dict[str, object] = {}
         self.job: Job | None = None
 
     def _buttons(self, go_label: str) -> QHBoxLayout:
@@ -72,6 +82,52 @@ class _EnrollBase(QDialog):
     def items(self) -> list:
         raise NotImplementedError
 
+    def labels(self) -> list[str]:
+        return [str(i) for i in self.items()]
+
+    # ------------------------------------------------------------ preview
+
+    def _preview(self, items: list, labels: list[str], picks: dict[str, int] | None = None) -> None:
+        from core.errors import describe
+        from core.gallery.preview import preview_photo
+
+        analyzer, min_px = self.gallery.analyzer, self.gallery.settings.min_face_px
+
+        def work(progress, cancel):
+            out = []
+            for i, (item, label) in enumerate(zip(items, labels)):
+                if cancel():
+                    break
+                img = None if isinstance(item, str) else item
+                pv = preview_photo(analyzer, item if isinstance(item, str) else label, min_px,
+                                   (picks or {}).get(label), image=img)
+                pv.path = label
+                out.append(pv)
+                progress(i + 1, len(items), label)
+            return out
+
+        job = Job(work, name="enrol preview")
+        job.signals.result.connect(self._previewed)
+        job.signals.error.connect(lambda e: self.status.setText(describe(e)))
+        self.jobs.start(job)
+
+    def _previewed(self, previews) -> None:
+        for pv in previews:
+            self.previews[pv.path] = pv
+            self.grid.set_preview(pv)
+        ready = sum(p.chosen is not None for p in self.previews.values())
+        self.status.setText(f"{len(self.previews)} photo(s): {ready} ready to enrol.")
+        self.previewed.emit()
+
+    def pick(self, label: str, index: int) -> None:
+        """A click on a face in a photo with several: enrol that one."""
+        self.picks[label] = index
+        item = dict(zip(self.labels(), self.items())).get(label)
+        if item is not None:
+            self._preview([item], [label], self.picks)
+
+    # ------------------------------------------------------------ enrol
+
     def start(self) -> None:
         name = self.name.currentText().strip()
         items = self.items()
@@ -86,43 +142,51 @@ class _EnrollBase(QDialog):
         self.progress.setVisible(True)
         self.go.setEnabled(False)
         self.cancel_btn.setEnabled(True)
-        self.status.setText(f"Enrolling {len(items)} image(s) as {name} ...")
-        self.job = Job(lambda progress, cancel: self.gallery.enroll(name, items, progress=progress, cancel=cancel))
+        self.status.setText(f"Enrolling {len(items)} photo(s) as {name} ...")
+        from core.errors import describe
+
+        picks = dict(self.picks)
+        self.job = Job(lambda progress, cancel: self.gallery.enroll(name, items, progress=progress, cancel=cancel,
+                                                                    choose=picks), name=f"enrol {name}")
         self.job.signals.progress.connect(lambda d, t, _p: self.progress.setValue(d))
         self.job.signals.result.connect(self._done)
-        self.job.signals.error.connect(lambda m: self.status.setText(f"Stopped: {m}"))
+        self.job.signals.error.connect(lambda e: self.status.setText(f"Stopped: {describe(e)}"))
         self.job.signals.finished.connect(self._finished)
-        QThreadPool.globalInstance().start(self.job)
+        self.jobs.start(self.job)
 
     def _finished(self) -> None:
         self.go.setEnabled(True)
         self.cancel_btn.setEnabled(False)
 
     def _done(self, report) -> None:
-        self.results.setRowCount(0)
+        from core.gallery.preview import in_words
+
         rejected = {r.path: r for r in report.rejected}
-        for item in self.labels():
-            row = self.results.rowCount()
-            self.results.insertRow(row)
-            r = rejected.get(item)
-            self.results.setItem(row, 0, QTableWidgetItem(Path(item).name))
-            res = QTableWidgetItem("rejected" if r else "accepted")
-            res.setForeground(Qt.GlobalColor.red if r else Qt.GlobalColor.darkGreen)
-            self.results.setItem(row, 1, res)
-            why = r.message[len(item) + 2:] if r and r.message.startswith(f"{item}: ") else (r.message if r else "")
-            self.results.setItem(row, 2, QTableWidgetItem(f"{r.reason}: {why}" if r else ""))
-        self.status.setText(f"{report.identity}: {report.added} added, {len(report.rejected)} rejected.")
+        for label in self.labels():
+            tile = self.grid.tiles.get(label)
+            if tile is None:
+                continue
+            r = rejected.get(label)
+            faces = len(tile.preview.boxes)
+            tile.update_preview(tile.preview, "enrolled" if r is None else in_words(r.reason, r.message, faces),
+                                ok=r is None)
+        text = f"{report.identity}: {report.added} added, {len(report.rejected)} not enrolled."
+        if report.warnings:
+            text += " " + " ".join(report.warnings)
+        self.status.setText(text)
         self.enrolled.emit(report)
 
-    def labels(self) -> list[str]:
-        return [str(i) for i in self.items()]
+    def result_of(self, label: str) -> str:
+        """What a photo's tile says now (accepted/rejected in words)."""
+        tile = self.grid.tiles.get(label)
+        return tile.result or tile.preview.words if tile else ""
 
 
 class EnrollFilesDialog(_EnrollBase):
-    """Pick or drop files and folders; every image is shown as accepted or rejected with its reason."""
+    """Pick or drop files and folders; every photo is shown with its faces and what will happen."""
 
-    def __init__(self, gallery, parent=None, paths: list[str] | None = None):
-        super().__init__(gallery, "Enroll from files", parent)
+    def __init__(self, gallery, jobs, parent=None, paths: list[str] | None = None):
+        super().__init__(gallery, jobs, "Enroll from files", parent)
         self.setAcceptDrops(True)
         row = QHBoxLayout()
         add = QPushButton("Add files ...")
@@ -130,30 +194,35 @@ class EnrollFilesDialog(_EnrollBase):
         addd = QPushButton("Add folder ...")
         addd.clicked.connect(self.add_folder)
         clear = QPushButton("Clear")
+        clear.clicked.connect(self.clear)
         row.addWidget(QLabel("Drop photos or folders here, or"))
         for b in (add, addd, clear):
             row.addWidget(b)
         row.addStretch(1)
         self.lay.addLayout(row)
-        self.files = QListWidget()
-        clear.clicked.connect(self.files.clear)
-        self.lay.addWidget(self.files, 1)
+        self.lay.addWidget(self.grid, 1)
         self.lay.addWidget(self.progress)
-        self.lay.addWidget(self.results, 1)
         self.lay.addWidget(self.status)
         self.lay.addLayout(self._buttons("Enroll"))
+        self.paths: list[str] = []
         if paths:
             self.add_paths(paths)
 
     def add_paths(self, paths: list[str]) -> None:
-        known = set(self.items())
         from core.imageio import expand_image_paths
 
-        for p in expand_image_paths(paths, keep_missing=False):
-            if p not in known:
-                self.files.addItem(p)
-                known.add(p)
-        self.status.setText(f"{self.files.count()} image(s) ready.")
+        new = [p for p in expand_image_paths(paths, keep_missing=False) if p not in self.paths]
+        self.paths += new
+        if new:
+            self.status.setText(f"Looking at {len(new)} photo(s) ...")
+            self._preview(new, new)
+
+    def clear(self) -> None:
+        self.paths.clear()
+        self.picks.clear()
+        self.previews.clear()
+        self.grid.clear()
+        self.status.setText("")
 
     def add_files(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Photos of one person", "", IMAGE_FILTER)
@@ -165,7 +234,7 @@ class EnrollFilesDialog(_EnrollBase):
             self.add_paths([d])
 
     def items(self) -> list[str]:
-        return [self.files.item(i).text() for i in range(self.files.count())]
+        return list(self.paths)
 
     def dragEnterEvent(self, e) -> None:
         if e.mimeData().hasUrls():
@@ -178,26 +247,19 @@ class EnrollFilesDialog(_EnrollBase):
 class EnrollLiveDialog(_EnrollBase):
     """Collect several captures of the selected face from the live view, then enroll them."""
 
-    def __init__(self, gallery, grab_capture, parent=None):
-        super().__init__(gallery, "Enroll from the live view", parent)
+    def __init__(self, gallery, jobs, grab_capture, parent=None):
+        super().__init__(gallery, jobs, "Enroll from the live view", parent)
         self.grab_capture = grab_capture  # () -> RGB crop around the selected face, or None
         self.captures: list[np.ndarray] = []
         info = QLabel("Click a face in the live view to choose it, then add a few captures "
                       "(turn the head a little between them).")
         info.setWordWrap(True)
         self.lay.addWidget(info)
-        row = QHBoxLayout()
         add = QPushButton("Add capture")
         add.clicked.connect(self.add_capture)
-        row.addWidget(add)
-        row.addStretch(1)
-        self.lay.addLayout(row)
-        self.strip = QListWidget()
-        self.strip.setViewMode(QListWidget.ViewMode.IconMode)
-        self.strip.setIconSize(QSize(96, 96))
-        self.lay.addWidget(self.strip, 1)
+        self.lay.addWidget(add)
+        self.lay.addWidget(self.grid, 1)
         self.lay.addWidget(self.progress)
-        self.lay.addWidget(self.results, 1)
         self.lay.addWidget(self.status)
         self.lay.addLayout(self._buttons("Enroll captures"))
 
@@ -207,12 +269,13 @@ class EnrollLiveDialog(_EnrollBase):
             self.status.setText("No face in the live view to capture.")
             return
         self.captures.append(crop)
-        pm = QPixmap.fromImage(to_qimage(crop)).scaled(96, 96, Qt.AspectRatioMode.KeepAspectRatio)
-        self.strip.addItem(QListWidgetItem(QIcon(pm), f"capture {len(self.captures)}"))
-        self.status.setText(f"{len(self.captures)} capture(s).")
+        label = self.labels()[-1]
+        self._preview([crop], [label])
 
     def items(self) -> list:
         return list(self.captures)
 
     def labels(self) -> list[str]:
-        return [f"capture-{i}" for i in range(len(self.captures))]
+        from core.analyzer import capture_label
+
+        return [capture_label(i) for i in range(len(self.captures))]

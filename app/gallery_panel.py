@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, QSortFilterProxyModel, Qt, QThreadPool, Signal
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -134,9 +134,10 @@ class GalleryPanel(QWidget):
     changed = Signal()
     message = Signal(str)
 
-    def __init__(self, parent=None):
+    def __init__(self, jobs, parent=None):
         super().__init__(parent)
         self.gallery = None
+        self.jobs = jobs
         self.model = PeopleModel(self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -166,7 +167,6 @@ class GalleryPanel(QWidget):
         lay.addWidget(self.view, 1)
         self.summary = QLabel("No gallery loaded yet.")
         lay.addWidget(self.summary)
-        self._jobs: list[Job] = []
 
     def set_gallery(self, gallery) -> None:
         self.gallery = gallery
@@ -239,9 +239,10 @@ class GalleryPanel(QWidget):
         self._run(work, f"Deleted {', '.join(names)}.")
 
     def _run(self, fn, done_message: str) -> None:
-        job = Job(fn, plain=True)
+        from core.errors import describe
+
+        job = Job(fn, plain=True, name="gallery edit")
         job.signals.result.connect(lambda _r: (self.refresh(), self.changed.emit(), self.message.emit(done_message)))
-        job.signals.error.connect(lambda m: (self.message.emit(m), QMessageBox.warning(self, "Gallery", m)))
-        job.signals.finished.connect(lambda: self._jobs.remove(job) if job in self._jobs else None)
-        self._jobs.append(job)
-        QThreadPool.globalInstance().start(job)
+        job.signals.error.connect(lambda e: (self.message.emit(describe(e)), QMessageBox.warning(self, "Gallery",
+                                                                                                describe(e))))
+        self.jobs.start(job)

@@ -24,6 +24,12 @@ def run_gui(argv: list[str]) -> int:
     if (not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux")
             and not os.environ.get("QT_QPA_PLATFORM")):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # no screen: run headless rather than fail
+    from app.system_check import display_problem
+
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     from PySide6.QtWidgets import QApplication
 
     from app.main_window import MainWindow

@@ -1,56 +1,48 @@
-"""Main window: live view with names, source picker, play/pause, enrolment, gallery browser, settings.
+"""Main window: sources, the Live tab, enrolment, the gallery browser, the workbench and settings.
 
-The window appears before TensorFlow is imported: the engine (detector, embedder,
+The window appears before TensorFlow is imported: the engine (detectors, embedder,
 gallery) loads in a background job while the status bar says so. Capture and
-recognition run in their own threads; the GUI thread only paints.
+recognition run in their own threads; the GUI thread only paints. Every
+background job is in one :class:`JobRegistry`, which closing the window drains.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QThreadPool, QTimer
+from PySide6.QtCore import QByteArray, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QSpinBox,
-    QTabWidget,
-    QToolBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSpinBox, QTabWidget, QToolBar
 
-from app.enroll_dialog import IMAGE_FILTER, EnrollFilesDialog, EnrollLiveDialog
+from app.enroll_dialog import EnrollFilesDialog, EnrollLiveDialog, pick_folder, pick_image, pick_video
 from app.gallery_panel import GalleryPanel
-from app.settings_dialog import GuiSettings, SettingsDialog, ThresholdSlider
-from app.training_panel import TrainingPanel
-from app.video_view import VideoView
-from app.workers import CaptureThread, Job, RecognitionThread
+from app.live_panel import LivePanel
+from app.settings_dialog import SettingsDialog
+from app.workbench import Workbench
+from app.workers import CaptureThread, Job, JobRegistry, RecognitionThread
+from core.config import Settings, load_gui_state, load_settings, save_gui_state, save_settings
 
-VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v);;All files (*)"
 
+def load_engine(settings: Settings, gallery_dir: str | None):
+    """Runs in a worker: (live analyzer, gallery, device name). Imports TensorFlow.
 
-def load_engine(settings: GuiSettings, gallery_dir: str | None):
-    """Runs in a worker: (analyzer, gallery, device name). Imports TensorFlow."""
+    The live view uses the live detector; the gallery (enrolment) the photo detector;
+    both share one embedder.
+    """
     from core.analyzer import FaceAnalyzer
-    from core.config import load_settings
     from core.gallery import Gallery
     from core.tf_runtime import device_name
 
-    core_settings = load_settings(model=settings.model, detector=settings.detector, threshold=settings.threshold)
-    analyzer = FaceAnalyzer(core_settings, warmup=True)
-    gallery = Gallery(gallery_dir or settings.gallery or None, settings=core_settings)
-    gallery.use_analyzer(analyzer)
+    live = FaceAnalyzer(settings, warmup=True, live=True)
+    photos = FaceAnalyzer(settings, warmup=False)
+    gallery = Gallery(gallery_dir or settings.gallery_dir(), settings=settings, analyzer=photos)
     if gallery.missing_embeddings():
         gallery.reembed()  # people enrolled under another model stay recognisable after a switch
     gallery.index()
-    analyzer.detect(np.zeros((480, 640, 3), np.uint8))  # trace the common canvas now, not on the first frame
-    return analyzer, gallery, device_name()
+    live.detect(np.zeros((480, 640, 3), np.uint8))  # trace the common canvas now, not on the first frame
+    return live, gallery, device_name()
 
 
 class MainWindow(QMainWindow):
@@ -58,20 +50,21 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("facerec: face recognition")
         self.resize(1180, 800)
-        self.settings = GuiSettings.load()
+        self.settings = load_settings()
+        self.gui = load_gui_state()
+        if self.gui.geometry:
+            self.restoreGeometry(QByteArray.fromHex(self.gui.geometry.encode()))
         self.gallery_dir = gallery_dir
         self.analyzer = self.gallery = self.recognizer = None
         self.capture: CaptureThread | None = None
         self.recog: RecognitionThread | None = None
         self.pending_source = source
         self.seen_names: set[str] = set()
-        import time
-
         self._clock = time.perf_counter
         self.started_at = self._clock()
         self.shown_after = self.ready_after = self.first_names_after = None
         self.results_log: list[tuple[int, list]] = []
-        self._jobs: list[Job] = []
+        self.jobs = JobRegistry(self)
         self._build_ui()
         self._start_engine()
         self._status_timer = QTimer(self)
@@ -87,13 +80,13 @@ class MainWindow(QMainWindow):
         tb.addWidget(QLabel(" Webcam "))
         self.cam_index = QSpinBox()
         self.cam_index.setRange(0, 16)
-        self.cam_index.setValue(self.settings.camera)
+        self.cam_index.setValue(self.gui.camera)
         tb.addWidget(self.cam_index)
         self.act_cam = self._action(tb, "Start webcam", lambda: self.open_source(self.cam_index.value()))
         tb.addSeparator()
-        self._action(tb, "Open video ...", self._pick_video, QKeySequence.StandardKey.Open)
-        self._action(tb, "Open image ...", self._pick_image)
-        self._action(tb, "Open folder ...", self._pick_folder)
+        self._action(tb, "Open video ...", lambda: self.open_source(pick_video(self)), QKeySequence.StandardKey.Open)
+        self._action(tb, "Open image ...", lambda: self.open_source(pick_image(self)))
+        self._action(tb, "Open folder ...", lambda: self.open_source(pick_folder(self)))
         tb.addSeparator()
         self.act_play = self._action(tb, "Pause", self.toggle_pause, "Space")
         self.act_play.setEnabled(False)
@@ -106,27 +99,23 @@ class MainWindow(QMainWindow):
             a.setEnabled(False)
 
         self.tabs = QTabWidget()
-        live = QWidget()
-        lv = QVBoxLayout(live)
-        self.view = VideoView()
-        lv.addWidget(self.view, 1)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Match threshold"))
-        self.threshold = ThresholdSlider(0.30)
-        self.threshold.changed.connect(self.set_threshold)
-        self.threshold.setEnabled(False)
-        row.addWidget(self.threshold, 1)
-        self.faces_label = QLabel("")
-        row.addWidget(self.faces_label, 2)
-        lv.addLayout(row)
-        self.tabs.addTab(live, "Live")
-        self.gallery_panel = GalleryPanel()
+        self.live = LivePanel()
+        self.live.thresholdChanged.connect(self.set_threshold)
+        self.view = self.live.view
+        self.threshold = self.live.slider
+        self.tabs.addTab(self.live, "Live")
+        self.gallery_panel = GalleryPanel(self.jobs)
         self.gallery_panel.message.connect(lambda m: self.statusBar().showMessage(m, 6000))
         self.gallery_panel.changed.connect(self._gallery_changed)
         self.tabs.addTab(self.gallery_panel, "Gallery")
-        self.training_panel = TrainingPanel()
-        self.training_panel.useModel.connect(self.use_model)
-        self.tabs.addTab(self.training_panel, "Training")
+        self.workbench = Workbench(self.jobs)
+        self.workbench.useModel.connect(self.use_model)
+        self.workbench.message.connect(lambda m: self.statusBar().showMessage(m, 6000))
+        self.tabs.addTab(self.workbench, "Training")
+        fs = self.live.first_start
+        fs.samples.clicked.connect(self.try_samples)
+        fs.webcam.clicked.connect(lambda: self.open_source(self.cam_index.value()))
+        fs.enroll.clicked.connect(lambda: self.enroll_files())
         self.setCentralWidget(self.tabs)
 
         sb = self.statusBar()
@@ -149,11 +138,10 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- engine
 
     def _start_engine(self) -> None:
-        job = Job(lambda: load_engine(self.settings, self.gallery_dir), plain=True)
+        job = Job(lambda: load_engine(self.settings, self.gallery_dir), plain=True, name="load engine")
         job.signals.result.connect(self._engine_ready)
         job.signals.error.connect(self._engine_failed)
-        self._keep(job)
-        QThreadPool.globalInstance().start(job)
+        self.jobs.start(job)
         if self.pending_source is not None:
             self.view.clear("Loading the face models; the source starts when they are ready ...")
 
@@ -162,29 +150,30 @@ class MainWindow(QMainWindow):
             spec, self.pending_source = self.pending_source, None
             self.open_source(spec)
 
-    def _keep(self, job: Job) -> None:
-        self._jobs.append(job)
-        job.signals.finished.connect(lambda: self._jobs.remove(job) if job in self._jobs else None)
-
     def _engine_ready(self, payload) -> None:
         from core.recognition import LiveRecognizer
 
         self.analyzer, self.gallery, device = payload
         self.ready_after = self._clock() - self.started_at
-        self.recognizer = LiveRecognizer(self.analyzer, self.gallery, threshold=self.settings.threshold)
-        self.threshold.set_value(self.recognizer.threshold)
+        self.recognizer = LiveRecognizer(self.analyzer, self.gallery)
+        self.live.gallery = self.gallery
+        self.threshold.set_value(self.recognizer.threshold, silent=True)
         self.threshold.setEnabled(True)
         self.lbl_device.setText(f"device: {device}")
         self.lbl_model.setText(f"model: {self.analyzer.embedder.name} / {self.analyzer.detector.name}")
         for a in (self.act_enroll_live, self.act_enroll_files):
             a.setEnabled(True)
         self.gallery_panel.set_gallery(self.gallery)
+        self.workbench.set_context(str(self.gallery.root), self.analyzer.embedder.name)
         self._gallery_changed()
         self.statusBar().showMessage("Ready.", 4000)
         self._start_recognition()
         self._open_pending()
 
-    def _engine_failed(self, message: str) -> None:
+    def _engine_failed(self, exc) -> None:
+        from core.errors import describe
+
+        message = describe(exc)
         self.lbl_device.setText("device: -")
         self.lbl_model.setText("model: unavailable")
         self.statusBar().showMessage("The face model could not be loaded.")
@@ -207,9 +196,11 @@ class MainWindow(QMainWindow):
         from core.capture import open_source
         from core.errors import FaceRecError
 
+        if spec is None or spec == "":
+            return False
         self._stop_capture()
         try:
-            src = open_source(spec, self.settings.width, self.settings.height)
+            src = open_source(spec, self.gui.width, self.gui.height)
         except FaceRecError as exc:
             self.statusBar().showMessage(str(exc), 8000)
             self.view.clear(str(exc))
@@ -226,21 +217,6 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"facerec: {src.description}")
         return True
 
-    def _pick_video(self) -> None:
-        p, _ = QFileDialog.getOpenFileName(self, "Open a video", "", VIDEO_FILTER)
-        if p:
-            self.open_source(p)
-
-    def _pick_image(self) -> None:
-        p, _ = QFileDialog.getOpenFileName(self, "Open an image", "", IMAGE_FILTER)
-        if p:
-            self.open_source(p)
-
-    def _pick_folder(self) -> None:
-        d = QFileDialog.getExistingDirectory(self, "Open a folder of images")
-        if d:
-            self.open_source(d)
-
     def toggle_pause(self) -> None:
         if self.capture is None:
             return
@@ -255,12 +231,13 @@ class MainWindow(QMainWindow):
             self.capture = None
 
     def _on_frame(self, frame) -> None:
+        self.live.first_start.setVisible(False)
         self.view.set_frame(frame)
         if self.recog is not None:
             self.recog.submit(frame)
 
     def _on_faces(self, frame, faces, seconds) -> None:
-        self.view.set_faces(faces)
+        self.live.show_faces(faces)
         names = [f.name for f in faces]
         if self.first_names_after is None and any(names):
             self.first_names_after = self._clock() - self.started_at
@@ -268,42 +245,32 @@ class MainWindow(QMainWindow):
         self.results_log.append((frame.index, names))
         if len(self.results_log) > 10_000:
             del self.results_log[:5_000]
-        self.faces_label.setText(", ".join(f"{f.name or 'unknown'} ({f.score:.2f})" for f in faces) or "no faces")
 
-    def set_threshold(self, value: float) -> None:
-        if self.recognizer is not None:
-            self.recognizer.threshold = value
-            self.view.faces = [f.at_threshold(value) for f in self.view.faces]
-            self.view.update()
+    # ---------------------------------------------------------------- threshold
+
+    def set_threshold(self, value: float | None) -> None:
+        """The slider's 1:N override (None: back to the gallery's calibrated point); never the 1:1 point."""
+        if self.recognizer is None:
+            return
+        self.recognizer.threshold = value
+        if value is None:
+            self.threshold.set_value(self.recognizer.threshold, silent=True)
+        self.live.apply_threshold(self.recognizer.threshold)
 
     # ---------------------------------------------------------------- enrolment, gallery, settings
 
     def enroll_files(self, paths: list[str] | None = None) -> EnrollFilesDialog | None:
         if self.gallery is None:
             return None
-        dlg = EnrollFilesDialog(self.gallery, self, paths=paths)
+        dlg = EnrollFilesDialog(self.gallery, self.jobs, self, paths=paths)
         dlg.enrolled.connect(lambda _r: self._gallery_changed())
         dlg.show()
         return dlg
 
-    def grab_selected_face(self) -> np.ndarray | None:
-        """RGB crop (with margin) round the clicked face, or the largest face, in the current frame."""
-        frame, faces = self.view.frame, self.view.faces
-        if frame is None or not faces:
-            return None
-        chosen = next((f for f in faces if f.track_id == self.view.selected), None) or \
-            max(faces, key=lambda f: f.box[2] * f.box[3])
-        x, y, w, h = chosen.box
-        m = 0.6 * max(w, h)
-        H, W = frame.image.shape[:2]
-        x1, y1 = int(max(0, x - m)), int(max(0, y - m))
-        x2, y2 = int(min(W, x + w + m)), int(min(H, y + h + m))
-        return frame.image[y1:y2, x1:x2].copy()
-
     def enroll_live(self) -> None:
         if self.gallery is None:
             return
-        dlg = EnrollLiveDialog(self.gallery, self.grab_selected_face, self)
+        dlg = EnrollLiveDialog(self.gallery, self.jobs, self.live.grab_selected_face, self)
         dlg.enrolled.connect(lambda _r: self._gallery_changed())
         dlg.show()
 
@@ -312,33 +279,63 @@ class MainWindow(QMainWindow):
             return
         people, faces = self.gallery.count()
         self.lbl_gallery.setText(f"gallery: {people} people, {faces} faces")
+        self.live.first_start.setVisible(people == 0 and self.capture is None)
+        if self.recognizer is not None and self.recognizer.threshold_is_calibrated:
+            self.threshold.set_value(self.recognizer.threshold, silent=True)
         if self.gallery_panel.gallery is not None and self.tabs.currentWidget() is not self.gallery_panel:
             self.gallery_panel.refresh()
 
     def open_settings(self) -> None:
-        default = self.recognizer.threshold if self.recognizer else 0.30
-        dlg = SettingsDialog(self.settings, default, self)
-        before = self.recognizer.threshold if self.recognizer else None
-        dlg.thresholdChanged.connect(lambda v: (self.threshold.set_value(v), self.set_threshold(v)))
-        if dlg.exec():
-            new = dlg.result_settings()
-            reload_engine = (new.model, new.detector, new.gallery) != (self.settings.model, self.settings.detector,
-                                                                       self.settings.gallery)
-            if new.gallery != self.settings.gallery:
-                self.gallery_dir = None  # the folder chosen here replaces one given on the command line
-            self.settings = new
-            new.save()
-            self.cam_index.setValue(new.camera)
-            if reload_engine:
-                self._reload_engine()
-        elif before is not None:
-            self.threshold.set_value(before)
-            self.set_threshold(before)
+        dlg = SettingsDialog(self.settings, self.gui, self.gallery.points() if self.gallery else {}, self)
+        if not dlg.exec():
+            return
+        new, gui = dlg.result_settings()
+        reload_engine = any(getattr(new, k) != getattr(self.settings, k)
+                            for k in ("model", "detector", "live_detector", "gallery"))
+        if new.gallery != self.settings.gallery:
+            self.gallery_dir = None  # the folder chosen here replaces one given on the command line
+        self.settings, self.gui = new, gui
+        save_settings(new)
+        save_gui_state(gui)
+        self.cam_index.setValue(gui.camera)
+        if reload_engine:
+            self._reload_engine()
+        elif self.gallery is not None:
+            self.gallery.settings = new
+            self._gallery_changed()
+
+    def try_samples(self) -> None:
+        """Enrol the bundled sample people into a separate demo gallery and play their other photos."""
+        if self.gallery is None:
+            return
+        from core.demo import build_demo_gallery, sample_people
+        from core.errors import describe
+
+        fs = self.live.first_start
+        fs.samples.setEnabled(False)
+        fs.progress.setText("Enrolling the sample people into a demo gallery ...")
+        photos, settings = self.gallery.analyzer, self.settings
+
+        def done(demo):
+            self.gallery = demo
+            self.recognizer.gallery = demo
+            self.live.gallery = demo
+            self.gallery_panel.set_gallery(demo)
+            self.workbench.set_context(str(demo.root), self.analyzer.embedder.name)
+            self._gallery_changed()
+            self.statusBar().showMessage(f"Demo gallery: {demo.root} (your own gallery is untouched).", 8000)
+            self.open_source(str(sample_people()[1]))
+
+        job = Job(lambda progress, cancel: build_demo_gallery(photos, settings, progress, cancel), name="demo gallery")
+        job.signals.progress.connect(lambda d, t, n: fs.progress.setText(f"Enrolled {n} ({d}/{t}) ..."))
+        job.signals.result.connect(done)
+        job.signals.error.connect(lambda e: fs.progress.setText(describe(e)))
+        self.jobs.start(job)
 
     def use_model(self, name: str) -> None:
-        """Switch the app to a (newly registered) embedding model; the gallery is re-embedded for it."""
-        self.settings.model = name
-        self.settings.save()
+        """Switch the app (and `facerec`) to a model; the gallery is re-embedded for it."""
+        self.settings = self.settings.replace(model=name)
+        save_settings(self.settings)
         self._reload_engine()
 
     def _reload_engine(self) -> None:
@@ -376,4 +373,10 @@ class MainWindow(QMainWindow):
         if self.recog is not None:
             self.recog.stop()
             self.recog.wait(5000)
+        self.jobs.shutdown(timeout_s=15.0)
+        self.gui.geometry = bytes(self.saveGeometry().toHex()).decode()
+        try:
+            save_gui_state(self.gui)
+        except OSError:
+            pass
         super().closeEvent(event)

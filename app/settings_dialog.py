@@ -1,10 +1,15 @@
-"""Settings kept with QSettings: model, detector, threshold, camera, gallery location."""
+"""The Settings dialog and the live view's threshold slider, over the core's one settings store.
+
+Model, detectors (photos/enrolment and live), operating-point targets and the
+gallery folder are the engine settings that ``facerec`` uses too; camera and
+resolution are window state (the ``[gui]`` table).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -20,38 +25,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.config import GuiState, Settings
 
-@dataclass
-class GuiSettings:
-    model: str = "facenet"
-    detector: str = "mtcnn"
-    threshold: float | None = None     # None: the model's calibrated default
-    camera: int = 0
-    width: int = 640
-    height: int = 480
-    gallery: str = ""                  # "" : the default gallery in the user data directory
-
-    @classmethod
-    def load(cls, qs: QSettings | None = None) -> GuiSettings:
-        qs = qs or QSettings()
-        d = cls()
-        thr = qs.value("threshold", None)
-        return cls(model=str(qs.value("model", d.model)), detector=str(qs.value("detector", d.detector)),
-                   threshold=float(thr) if thr not in (None, "", "None") else None,
-                   camera=int(qs.value("camera", d.camera)), width=int(qs.value("width", d.width)),
-                   height=int(qs.value("height", d.height)), gallery=str(qs.value("gallery", d.gallery)))
-
-    def save(self, qs: QSettings | None = None) -> None:
-        qs = qs or QSettings()
-        for k, v in self.__dict__.items():
-            qs.setValue(k, "" if v is None else v)
-        qs.sync()
+FAR_CHOICES = (("1 in 100 (1e-2)", 1e-2), ("1 in 1,000 (1e-3)", 1e-3), ("1 in 10,000 (1e-4)", 1e-4))
+FPIR_CHOICES = (("1 in 10 faces", 0.1), ("1 in 100 faces", 0.01), ("1 in 1,000 faces", 0.001))
 
 
 class ThresholdSlider(QWidget):
-    """0.00 .. 1.00 cosine threshold; emits ``changed(float)`` while dragging."""
+    """The 1:N threshold (cosine 0.00 .. 1.00); ``meaning`` words what a value means for this gallery.
+
+    Emits ``changed(float)`` while dragging and ``reset()`` for "back to the calibrated default".
+    """
 
     changed = Signal(float)
+    reset = Signal()
 
     def __init__(self, value: float, parent=None):
         super().__init__(parent)
@@ -62,57 +49,88 @@ class ThresholdSlider(QWidget):
         self.slider.setValue(int(round(value * 100)))
         self.label = QLabel(f"{value:.2f}")
         self.label.setMinimumWidth(36)
+        self.meaning = QLabel("")
+        self.meaning.setMinimumWidth(240)
+        self.reset_btn = QPushButton("Reset")
+        self.reset_btn.setToolTip("Back to the calibrated operating point for this model and gallery.")
+        self.reset_btn.clicked.connect(self.reset.emit)
+        self.describe = None  # callable threshold -> text
         self.slider.valueChanged.connect(self._moved)
         lay.addWidget(self.slider, 1)
         lay.addWidget(self.label)
-        self.setToolTip("A face is named only when its similarity to a person reaches this value. "
-                        "Higher: fewer strangers named as someone, more 'unknown' for real matches.")
+        lay.addWidget(self.meaning)
+        lay.addWidget(self.reset_btn)
+        self.setToolTip("A face is named only when its score for a person reaches this value. Higher: fewer "
+                        "strangers named as someone, more 'unknown' for real matches. Only the live view and "
+                        "`identify` use it; `verify` keeps its own 1:1 point.")
 
     def _moved(self, v: int) -> None:
         self.label.setText(f"{v / 100:.2f}")
+        self._explain(v / 100)
         self.changed.emit(v / 100)
+
+    def _explain(self, value: float) -> None:
+        self.meaning.setText(self.describe(value) if self.describe else "")
 
     def value(self) -> float:
         return self.slider.value() / 100
 
-    def set_value(self, v: float) -> None:
+    def set_value(self, v: float, silent: bool = False) -> None:
+        self.slider.blockSignals(silent)
         self.slider.setValue(int(round(v * 100)))
+        self.slider.blockSignals(False)
+        self.label.setText(f"{v:.2f}")
+        self._explain(v)
+
+
+def _choice(box: QComboBox, choices, value: float) -> None:
+    for label, v in choices:
+        box.addItem(label, v)
+    best = min(range(len(choices)), key=lambda i: abs(choices[i][1] - value))
+    box.setCurrentIndex(best)
 
 
 class SettingsDialog(QDialog):
-    """Edits a copy of the settings; ``thresholdChanged`` fires immediately for the live view."""
+    """Edits copies of the engine settings and the window state; shows the operating points in use."""
 
-    thresholdChanged = Signal(float)
-
-    def __init__(self, settings: GuiSettings, default_threshold: float, parent=None):
+    def __init__(self, settings: Settings, gui: GuiState, points: dict | None = None, parent=None):
         super().__init__(parent)
         from core.detection import available_detectors
-        from models.registry import list_models
+        from core.model_zoo import list_models
 
         self.setWindowTitle("Settings")
-        self.s = GuiSettings(**settings.__dict__)
+        self.s, self.g = settings, dataclasses.replace(gui)
         form = QFormLayout(self)
         self.model = QComboBox()
-        self.model.addItems([m.name for m in list_models()])
-        self.model.setCurrentText(self.s.model)
+        for spec in list_models():
+            self.model.addItem(f"{spec.name}  ({spec.embedding_size}-d, {spec.licence.split('(')[0].strip()})", spec.name)
+        self.model.setCurrentIndex(max(0, self.model.findData(settings.model)))
         form.addRow("Embedding model", self.model)
-        self.detector = QComboBox()
-        self.detector.addItems(list(available_detectors()))
-        self.detector.setCurrentText(self.s.detector)
-        form.addRow("Face detector", self.detector)
-        self.threshold = ThresholdSlider(self.s.threshold if self.s.threshold is not None else default_threshold)
-        self.threshold.changed.connect(self.thresholdChanged.emit)
-        form.addRow("Match threshold", self.threshold)
+        dets = list(available_detectors())
+        self.detector, self.live_detector = QComboBox(), QComboBox()
+        for box, value in ((self.detector, settings.detector), (self.live_detector, settings.live_detector)):
+            box.addItems(dets)
+            box.setCurrentText(value)
+        form.addRow("Detector for photos and enrolment", self.detector)
+        form.addRow("Detector for the live view", self.live_detector)
+        self.far, self.fpir = QComboBox(), QComboBox()
+        _choice(self.far, FAR_CHOICES, settings.verify_far)
+        _choice(self.fpir, FPIR_CHOICES, settings.identify_fpir)
+        form.addRow("1:1 verify: false accepts at most", self.far)
+        form.addRow("1:N identify: strangers named at most", self.fpir)
+        self.points = QLabel(self._points_text(points or {}))
+        self.points.setWordWrap(True)
+        form.addRow("Operating points in use", self.points)
         self.camera = QSpinBox()
         self.camera.setRange(0, 16)
-        self.camera.setValue(self.s.camera)
+        self.camera.setValue(gui.camera)
         form.addRow("Camera index", self.camera)
         self.resolution = QComboBox()
         self.resolution.addItems(["640x480", "1280x720", "1920x1080"])
-        self.resolution.setCurrentText(f"{self.s.width}x{self.s.height}")
+        self.resolution.setCurrentText(f"{gui.width}x{gui.height}")
         form.addRow("Camera resolution", self.resolution)
         row = QHBoxLayout()
-        self.gallery = QLineEdit(self.s.gallery)
+        self.gallery = QLineEdit(settings.gallery)
         self.gallery.setPlaceholderText("default (user data folder)")
         browse = QPushButton("Browse ...")
         browse.clicked.connect(self._browse)
@@ -126,13 +144,25 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
 
+    @staticmethod
+    def _points_text(points: dict) -> str:
+        lines = []
+        for label, key in (("1:1 verify", "verify"), ("1:N identify", "identify")):
+            p = points.get(key)
+            if p:
+                lines.append(f"{label}: {p['threshold']:.3f} ({p['source']})")
+        return "\n".join(lines) or "loaded with the model"
+
     def _browse(self) -> None:
         d = QFileDialog.getExistingDirectory(self, "Gallery folder")
         if d:
             self.gallery.setText(d)
 
-    def result_settings(self) -> GuiSettings:
+    def result_settings(self) -> tuple[Settings, GuiState]:
         w, h = (int(v) for v in self.resolution.currentText().split("x"))
-        return GuiSettings(model=self.model.currentText(), detector=self.detector.currentText(),
-                           threshold=self.threshold.value(), camera=self.camera.value(), width=w, height=h,
-                           gallery=self.gallery.text().strip())
+        s = dataclasses.replace(self.s, model=self.model.currentData(), detector=self.detector.currentText(),
+                                live_detector=self.live_detector.currentText(), verify_far=float(self.far.currentData()),
+                                identify_fpir=float(self.fpir.currentData()), gallery=self.gallery.text().strip())
+        s.check()
+        g = dataclasses.replace(self.g, camera=self.camera.value(), width=w, height=h)
+        return s, g

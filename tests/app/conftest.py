@@ -4,16 +4,6 @@ import pytest
 from PIL import Image
 
 
-@pytest.fixture(scope="session", autouse=True)
-def isolated_qsettings(tmp_path_factory):
-    from PySide6.QtCore import QCoreApplication, QSettings
-
-    QCoreApplication.setOrganizationName("facerec-tests")
-    QCoreApplication.setApplicationName("facerec-tests")
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path_factory.mktemp("qs")))
-
-
 def make_clip(path, photos, frames_each=25, fps=25):
     """A 640x480 MJPG video showing each photo centred on grey for ``frames_each`` frames."""
     w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (640, 480))
@@ -36,8 +26,7 @@ def two_people_gallery(tmp_path_factory, train_people, analyzer):
     from core.gallery import Gallery
 
     root = tmp_path_factory.mktemp("gui-gallery")
-    with Gallery(root) as g:
-        g.use_analyzer(analyzer)
+    with Gallery(root, analyzer=analyzer) as g:
         for name in ("jerry_seinfeld", "elton_john"):
             g.enroll(name, train_people[name])
     return root

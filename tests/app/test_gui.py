@@ -44,20 +44,56 @@ def test_window_appears_before_tensorflow_loads():
 
 
 def test_enrolling_from_files_updates_gallery_browser(window, qtbot, train_people):
-    dlg = window.enroll_files([str(p) for p in train_people["madonna"][:6]])
+    paths = [str(p) for p in train_people["madonna"][:6]]
+    dlg = window.enroll_files(paths)
+    qtbot.waitUntil(lambda: len(dlg.grid.tiles) == 6, timeout=120_000)  # thumbnails, not paths
+    assert all(t.preview.boxes for t in dlg.grid.tiles.values())
+    assert {t.preview.name for t in dlg.grid.tiles.values()} == {p.rsplit("/", 1)[-1] for p in paths}
     dlg.name.setCurrentText("madonna")
     with qtbot.waitSignal(dlg.enrolled, timeout=180_000) as blocker:
         dlg.go.click()
     report = blocker.args[0]
     assert report.added >= 4
-    assert dlg.results.rowCount() == 6
-    statuses = {dlg.results.item(r, 1).text() for r in range(6)}
-    assert "accepted" in statuses
+    assert sum(dlg.result_of(p) == "enrolled" for p in paths) == report.added
     window.gallery_panel.refresh()
     names = [r["name"] for r in window.gallery_panel.model.rows]
     assert "madonna" in names
     row = names.index("madonna")
     assert window.gallery_panel.model.rows[row]["faces"] == report.added
+    dlg.close()
+
+
+def test_a_click_picks_the_face_to_enrol_in_a_photo_with_two(window, qtbot, val_people, tmp_path):
+    import numpy as np
+    from PIL import Image
+    from PySide6.QtCore import Qt
+
+    from core.imageio import load_image
+
+    def face_crop(path):  # the face with a margin, 220 px: both people the same size side by side
+        img = load_image(path)
+        x1, y1, x2, y2 = max(window.gallery.analyzer.detect(img), key=lambda f: f.size).box
+        cx, cy, side = (x1 + x2) / 2, (y1 + y2) / 2, 1.8 * max(x2 - x1, y2 - y1)
+        box = (int(cx - side / 2), int(cy - side / 2), int(cx + side / 2), int(cy + side / 2))
+        return np.asarray(Image.fromarray(img).crop(box).resize((220, 220)))
+
+    two = tmp_path / "two.jpg"
+    Image.fromarray(np.concatenate([face_crop(val_people["madonna"][0]), face_crop(val_people["elton_john"][0])],
+                                   axis=1)).save(two)
+    dlg = window.enroll_files([str(two)])
+    qtbot.waitUntil(lambda: str(two) in dlg.grid.tiles, timeout=120_000)
+    tile = dlg.grid.tiles[str(two)]
+    assert tile.preview.words == "2 faces: click the one to enrol" and tile.preview.chosen is None
+    right = max(range(2), key=lambda i: tile.preview.boxes[i][0])
+    qtbot.mouseClick(tile, Qt.MouseButton.LeftButton, pos=tile.box_centre(right).toPoint())
+    qtbot.waitUntil(lambda: dlg.grid.tiles[str(two)].preview.chosen == right, timeout=60_000)
+    assert dlg.result_of(str(two)).startswith("ready (quality")
+    dlg.name.setCurrentText("picked")
+    with qtbot.waitSignal(dlg.enrolled, timeout=120_000) as blocker:
+        dlg.go.click()
+    assert blocker.args[0].added == 1
+    named = window.gallery.identify_paths([val_people["elton_john"][1]])[0]["faces"][0]["candidates"]
+    assert "picked" in [c["name"] for c in named]  # the clicked face (Elton's) was enrolled
     dlg.close()
 
 
@@ -92,7 +128,7 @@ def test_enrolling_while_live_recognition_runs(window, qtbot, clip, train_people
     with qtbot.waitSignal(dlg.enrolled, timeout=180_000):
         dlg.go.click()
     qtbot.waitUntil(lambda: len(window.results_log) > before + 3, timeout=60_000)
-    assert dlg.results.rowCount() == 4
+    assert len(dlg.grid.tiles) == 4
     dlg.close()
     del cv2
 
@@ -138,21 +174,3 @@ def test_screenshot_automation(two_people_gallery, clip, tmp_path):
     img = np.asarray(Image.open(shot).convert("RGB"))
     assert img.shape[1] >= 640 and img.shape[0] >= 400
     assert img.std() > 10  # not blank
-
-
-def test_training_panel_runs_a_job_in_its_own_process(qtbot, tfrecords, tmp_path):
-    from app.training_panel import TrainingPanel
-
-    panel = TrainingPanel()
-    qtbot.addWidget(panel)
-    panel.data.setText(str(tfrecords))
-    panel.out.setText(str(tmp_path / "run"))
-    panel.steps.setValue(3)
-    panel.batch.setValue(8)
-    panel.start(resume=False)
-    qtbot.waitUntil(lambda: panel.proc is not None and panel.proc.state() == panel.proc.ProcessState.NotRunning
-                    and panel.btn["Start"].isEnabled(), timeout=300_000)
-    kinds = [e["event"] for e in panel.events]
-    assert kinds.count("step") == 3 and kinds[-1] == "done", kinds
-    assert panel.progress.value() == 3
-    assert "Done: 3 steps" in panel.status.text()

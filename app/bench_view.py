@@ -1,0 +1,36 @@
+"""The workbench's benchmarks: every benchmark run as a table row, the chosen ones as a bar chart."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from app.plots import BarChart
+
+COLUMNS = ("Date", "Benchmark", "Model / detector", "Result", "Unit", "Device")
+
+
+class BenchView(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.bars = BarChart()
+        lay.addWidget(self.table, 1)
+        lay.addWidget(self.bars, 1)
+
+    def show(self, runs: list[dict], chosen: list[dict] | None = None) -> None:
+        rows = [r for r in runs if r["status"] == "done" and (r["summary"] or {}).get("headline") is not None]
+        self.table.setRowCount(len(rows))
+        for i, r in enumerate(rows):
+            s = r["summary"]
+            values = ((r["created"] or "")[:16].replace("T", " "), r["config"].get("benchmark", ""), s.get("model", ""),
+                      f"{s['headline']:.2f}", s.get("unit", ""), s.get("device") or "")
+            for j, v in enumerate(values):
+                self.table.setItem(i, j, QTableWidgetItem(str(v)))
+        shown = [r for r in (chosen or rows[:8]) if (r["summary"] or {}).get("headline") is not None]
+        if shown:
+            units = sorted({r["summary"].get("unit") for r in shown if r["summary"].get("unit")})
+            self.bars.set_bars([f"{r['config'].get('benchmark')} {r['summary'].get('model', '')}"[:24] for r in shown],
+                               [r["summary"]["headline"] for r in shown], " / ".join(units))

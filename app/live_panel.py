@@ -1,0 +1,95 @@
+"""The Live tab: the video view, the 1:N threshold slider (with what it means for this gallery), the faces
+line, and on first start an offer to try the app with the bundled sample people."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.settings_dialog import ThresholdSlider
+from app.video_view import VideoView
+
+
+class FirstStart(QFrame):
+    """Shown over an empty gallery with no source: what to do first."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet("FirstStart { background: #f4f6fa; border-radius: 8px; }")
+        lay = QVBoxLayout(self)
+        title = QLabel("<h2>No one is enrolled yet</h2>")
+        text = QLabel("Try the app with five sample people (their photos ship with the app; they go into a separate "
+                      "demo gallery), or start your webcam and enroll the people you know.")
+        text.setWordWrap(True)
+        row = QHBoxLayout()
+        self.samples = QPushButton("Try it with sample people")
+        self.webcam = QPushButton("Start webcam")
+        self.enroll = QPushButton("Enroll from files ...")
+        for b in (self.samples, self.webcam, self.enroll):
+            b.setMinimumHeight(36)
+            row.addWidget(b)
+        self.progress = QLabel("")
+        for w in (title, text):
+            lay.addWidget(w)
+        lay.addLayout(row)
+        lay.addWidget(self.progress)
+
+
+class LivePanel(QWidget):
+    thresholdChanged = Signal(object)   # float override, or None for the calibrated point
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        self.first_start = FirstStart()
+        self.first_start.setVisible(False)
+        lay.addWidget(self.first_start, 0, Qt.AlignmentFlag.AlignTop)
+        self.view = VideoView()
+        lay.addWidget(self.view, 1)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Match threshold"))
+        self.slider = ThresholdSlider(0.5)
+        self.slider.setEnabled(False)
+        self.slider.changed.connect(self.thresholdChanged.emit)
+        self.slider.reset.connect(lambda: self.thresholdChanged.emit(None))
+        self.slider.describe = self.describe_threshold
+        row.addWidget(self.slider, 3)
+        self.faces_label = QLabel("")
+        row.addWidget(self.faces_label, 2)
+        lay.addLayout(row)
+        self.gallery = None
+
+    def show_faces(self, faces) -> None:
+        self.view.set_faces(faces)
+        self.faces_label.setText(", ".join(f.label() for f in faces) or "no faces")
+
+    def apply_threshold(self, value: float) -> None:
+        self.view.faces = [f.at_threshold(value) for f in self.view.faces]
+        self.view.update()
+
+    def describe_threshold(self, value: float) -> str:
+        """"strangers named: about 1 in N faces" for the current model and gallery."""
+        if self.gallery is None:
+            return ""
+        rate = self.gallery.stranger_rate(value)
+        if rate is None:
+            return "not calibrated for this model"
+        if rate <= 1e-5:
+            return "strangers named: fewer than 1 in 100,000 faces"
+        return f"strangers named: about 1 in {max(1, round(1 / rate)):,} faces"
+
+    def grab_selected_face(self) -> np.ndarray | None:
+        """RGB crop (with margin) round the clicked face, or the largest face, in the current frame."""
+        frame, faces = self.view.frame, self.view.faces
+        if frame is None or not faces:
+            return None
+        chosen = next((f for f in faces if f.track_id == self.view.selected), None) or \
+            max(faces, key=lambda f: f.box[2] * f.box[3])
+        x, y, w, h = chosen.box
+        m = 0.6 * max(w, h)
+        H, W = frame.image.shape[:2]
+        x1, y1 = int(max(0, x - m)), int(max(0, y - m))
+        x2, y2 = int(min(W, x + w + m)), int(min(H, y + h + m))
+        return frame.image[y1:y2, x1:x2].copy()

@@ -1,0 +1,370 @@
+"""The Training tab as a workbench: runs, live curves, evaluations, benchmarks and fine-tuning.
+
+Every job is its ``facerec`` CLI twin in its own process (:class:`app.workers.ProcessJob`), recorded in the
+runs database (:mod:`core.runs_db`) when it starts and when it ends; training curves follow the run's typed
+events (:mod:`core.training.events`) while it runs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.bench_view import BenchView
+from app.job_dialogs import BenchmarkDialog, EvaluateDialog, FinetuneDialog, NewTrainingDialog
+from app.plots import CurvesWidget
+from app.result_card import ResultCard
+from app.runs_table import RunsModel
+from app.workers import ProcessJob
+from core.runs_db import RunsDB, new_run_folder, read_result, summarize_result
+from core.training.events import EventFollower, read_events
+
+
+class Workbench(QWidget):
+    useModel = Signal(str)          # a model to switch the app to (export-and-use, a fine-tune, a rollback)
+    message = Signal(str)
+
+    def __init__(self, jobs, db: RunsDB | None = None, parent=None):
+        super().__init__(parent)
+        self.jobs, self.db = jobs, db or RunsDB()
+        self.db.scan()
+        self.active: dict[int, ProcessJob] = {}
+        self.followers: dict[int, EventFollower] = {}
+        self.gallery_dir, self.current_model = "", ""
+        lay = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.btn: dict[str, QPushButton] = {}
+        for label, slot in (("New training", self.new_training), ("Resume", self.resume), ("Cancel", self.cancel),
+                            ("Evaluate", self.evaluate), ("Benchmark", self.benchmark),
+                            ("Fine-tune on my people", self.finetune), ("Export and use", self.export_use),
+                            ("Use this model", self.use_selected_model), ("Rename", self.rename),
+                            ("Delete", self.delete), ("Open folder", self.open_folder)):
+            b = QPushButton(label)
+            b.clicked.connect(slot)
+            bar.addWidget(b)
+            self.btn[label] = b
+        bar.addStretch(1)
+        lay.addLayout(bar)
+        split = QSplitter()
+        self.model = RunsModel(self.db, self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self.show_selected())
+        split.addWidget(self.table)
+        self.details = QTabWidget()
+        self.curves = CurvesWidget()
+        self.card = ResultCard()
+        self.bench = BenchView()
+        self.log = QPlainTextEdit(readOnly=True)
+        self.log.setMaximumBlockCount(5000)
+        for w, name in ((self.curves, "Curves"), (self.card, "Results"), (self.bench, "Benchmarks"), (self.log, "Log")):
+            self.details.addTab(w, name)
+        split.addWidget(self.details)
+        split.setSizes([520, 700])
+        lay.addWidget(split, 1)
+        row = QHBoxLayout()
+        self.progress = QProgressBar()
+        self.status = QLabel("Runs, evaluations and benchmarks you start here are kept in the runs database.")
+        row.addWidget(self.status, 1)
+        row.addWidget(self.progress)
+        lay.addLayout(row)
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._poll)
+        self.timer.start(500)  # curves update twice a second while a job runs
+        self.refresh_benchmarks()
+
+    # ------------------------------------------------------------ context from the window
+
+    def set_context(self, gallery_dir: str, model: str) -> None:
+        self.gallery_dir, self.current_model = gallery_dir, model
+
+    @staticmethod
+    def _models() -> list[str]:
+        from core.model_store import is_ready
+        from core.model_zoo import list_models
+
+        return [s.name for s in list_models() if is_ready(s)]
+
+    @staticmethod
+    def _trainable() -> list[str]:
+        from core.model_store import is_ready
+        from core.model_zoo import list_models
+        from core.training.init import trainable_backbone
+
+        return [s.name for s in list_models() if trainable_backbone(s) is not None and is_ready(s)]
+
+    def selected(self) -> list[dict]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self.model.run(r) for r in rows]
+
+    def _one(self, kinds: tuple[str, ...] = ()) -> dict | None:
+        runs = self.selected()
+        if len(runs) != 1 or (kinds and runs[0]["kind"] not in kinds):
+            self.status.setText(f"Select one {' or '.join(kinds) or ''} run first.".replace("  ", " "))
+            return None
+        return runs[0]
+
+    # ------------------------------------------------------------ starting jobs
+
+    def start(self, kind: str, name: str, args: list[str], config: dict, run_dir: Path,
+              events: Path | None = None, cancel_file: Path | None = None) -> int:
+        rid = self.db.add(kind, name, str(run_dir), config)
+        job = ProcessJob(args, cancel_file=cancel_file, parent=self)
+        job.output.connect(lambda text, r=rid: self.log.appendPlainText(f"[{r}] {text}"))
+        job.done.connect(lambda code, doc, r=rid, k=kind, d=run_dir: self._finished(r, k, d, code, doc))
+        self.active[rid] = job
+        if events is not None:
+            self.followers[rid] = EventFollower(events)
+            self.curves.add_run(rid, name)
+        job.start(self.jobs)
+        self.model.refresh()
+        self.select(rid)
+        self.status.setText(f"{kind} '{name}' started.")
+        self.progress.setRange(0, 0)
+        return rid
+
+    def select(self, run_id: int) -> None:
+        row = self.model.row_of(run_id)
+        if row >= 0:
+            self.table.selectRow(row)
+
+    def new_training(self, dlg: NewTrainingDialog | None = None) -> int | None:
+        """Start a training run from the dialog (a test passes one already filled in)."""
+        if dlg is None:
+            dlg = NewTrainingDialog(self._trainable(), self)
+            if not dlg.exec():
+                return None
+        if dlg.problem() is None:
+            name = dlg.name.text().strip() or "training"
+            run = new_run_folder("train", name)
+            args, config = dlg.command(run)
+            return self.start("train", name, args, config, run, run / "events.jsonl", run / "CANCEL")
+        return None
+
+    def resume(self) -> None:
+        run = self._one(("train",))
+        if run is None:
+            return
+        if run["id"] in self.active:
+            self.status.setText("That run is running already.")
+            return
+        cfg = json.loads((Path(run["path"]) / "config.json").read_text())
+        args = ["train", "--data", cfg["data"], "--out", run["path"], "--resume", "--backbone", cfg["backbone"],
+                "--head", cfg["head"], "--steps", str(cfg["steps"]), "--batch-size", str(cfg["batch_size"]),
+                "--lr", *map(str, cfg["lr"]), "--input-size", str(cfg["input_size"]),
+                "--embedding-size", str(cfg["embedding_size"]), *(["--val-bin", *cfg["val_bins"]] if cfg["val_bins"] else [])]
+        self.db.delete(run["id"], remove_files=False)
+        path = Path(run["path"])
+        self.start("train", run["name"], args, run["config"], path, path / "events.jsonl", path / "CANCEL")
+
+    def evaluate(self, dlg: EvaluateDialog | None = None) -> int | None:
+        if dlg is None:
+            sel = self.selected()
+            ckpt = sel[0]["path"] if len(sel) == 1 and sel[0]["kind"] == "train" else ""
+            dlg = EvaluateDialog(self._models(), self.current_model, ckpt, self)
+            if not dlg.exec():
+                return None
+        run = new_run_folder("eval")
+        args, config = dlg.command(run)
+        return self.start("eval", f"{config['model'].split('/')[-1]} on {config['benchmark']}", args, config, run)
+
+    def benchmark_dialog(self) -> BenchmarkDialog:
+        from core.detection import available_detectors
+        from core.errors import FaceRecError
+
+        try:
+            from core.model_store import sample_dataset_dir
+
+            photos = str(sample_dataset_dir())
+        except FaceRecError:  # no sample set: the user picks a folder
+            photos = ""
+        return BenchmarkDialog(self._models(), list(available_detectors()), self.current_model, photos, self)
+
+    def benchmark(self, dlg: BenchmarkDialog | None = None) -> int | None:
+        if dlg is None:
+            dlg = self.benchmark_dialog()
+            if not dlg.exec():
+                return None
+        run = new_run_folder("bench")
+        args, config = dlg.command(run)
+        return self.start("bench", f"{config['benchmark']} {config.get('model', config.get('detector', ''))}".strip(),
+                          args, config, run)
+
+    def finetune_dialog(self) -> FinetuneDialog:
+        from core.errors import FaceRecError
+        from core.training.finetune import default_init
+
+        try:
+            default = default_init()
+        except FaceRecError:
+            default = ""
+        return FinetuneDialog(self._trainable(), self.gallery_dir, default, self)
+
+    def finetune(self, dlg: FinetuneDialog | None = None) -> int | None:
+        if dlg is None:
+            dlg = self.finetune_dialog()
+            if not dlg.exec():
+                return None
+        args, config = dlg.command(Path())
+        return self.start("finetune", dlg.name.text().strip() or f"{config['init']} fine-tune", args, config, Path(""))
+
+    # ------------------------------------------------------------ running jobs
+
+    def _poll(self) -> None:
+        for rid, follower in list(self.followers.items()):
+            events = follower.poll()
+            if events:
+                self.curves.add_events(rid, events)
+                steps = [e for e in events if e.kind == "step"]
+                if steps:
+                    self.status.setText(steps[-1].describe())
+                for e in events:
+                    if e.kind != "step":
+                        self.log.appendPlainText(f"[{rid}] {e.describe()}")
+
+    def _finished(self, rid: int, kind: str, run_dir: Path, code: int, doc: dict) -> None:
+        self._poll()
+        self.active.pop(rid, None)
+        self.followers.pop(rid, None)
+        if "error" in doc:
+            status, summary = "failed", {"error": doc["error"]["message"]}
+            self.log.appendPlainText(f"[{rid}] failed: {doc['error']['message']}")
+        elif doc.get("cancelled") or code == 130:
+            status, summary = "cancelled", {}
+        else:
+            status, summary = "done", {}
+        if kind == "finetune" and doc.get("run"):
+            run_dir = Path(doc["run"])
+            self.db.set_path(rid, str(run_dir))
+        if status != "failed":
+            summary = summarize_result(kind, run_dir, doc)
+            if kind != "train" and str(run_dir) not in ("", "."):
+                (run_dir / "result.json").write_text(json.dumps(doc, indent=1))
+        self.db.finish(rid, status, summary, doc.get("machine"))
+        self.model.refresh()
+        self.refresh_benchmarks()
+        self.select(rid)
+        if not self.active:
+            self.progress.setRange(0, 1)
+            self.progress.setValue(1)
+        self.status.setText(f"{kind} {status}.")
+        self.message.emit(f"{kind} {status}.")
+
+    def cancel(self) -> None:
+        runs = [r for r in self.selected() if r["id"] in self.active] or \
+            [self.db.get(rid) for rid in list(self.active)][:1]
+        if not runs:
+            self.status.setText("No job of the selection is running.")
+            return
+        for r in runs:
+            self.active[r["id"]].cancel()
+        self.status.setText("Cancelling (a training run saves a checkpoint first) ...")
+
+    # ------------------------------------------------------------ showing runs
+
+    def show_selected(self) -> None:
+        runs = self.selected()
+        trains = [r for r in runs if r["kind"] == "train"]
+        if trains:
+            self.curves.clear()
+            for r in trains:
+                self.curves.add_run(r["id"], r["name"])
+                self.curves.add_events(r["id"], read_events(Path(r["path"])))
+                if r["id"] in self.active and r["id"] in self.followers:
+                    self.followers[r["id"]] = EventFollower(Path(r["path"]) / "events.jsonl", from_end=True)
+            self.details.setCurrentWidget(self.curves)
+        cards = [r for r in runs if r["kind"] in ("eval", "finetune")]
+        if cards:
+            self.card.show_runs(cards, {r['id']: read_result(r) for r in cards})
+            self.details.setCurrentWidget(self.card)
+        if any(r["kind"] == "bench" for r in runs):
+            self.refresh_benchmarks([r for r in runs if r["kind"] == "bench"])
+            self.details.setCurrentIndex(2)
+
+    def refresh_benchmarks(self, chosen: list[dict] | None = None) -> None:
+        self.bench.show(self.db.list(("bench",)), chosen)
+
+    # ------------------------------------------------------------ managing runs
+
+    def rename(self) -> None:
+        run = self._one()
+        if run is None:
+            return
+        name, ok = QInputDialog.getText(self, "Rename run", "New name:", text=run["name"])
+        if ok and name.strip():
+            self.db.rename(run["id"], name)
+            self.model.refresh()
+
+    def delete(self) -> None:
+        runs = self.selected()
+        if not runs or any(r["id"] in self.active for r in runs):
+            self.status.setText("Select finished runs to delete (cancel running ones first).")
+            return
+        text = f"Delete {len(runs)} run(s) and their folders? This cannot be undone."
+        if QMessageBox.question(self, "Delete runs", text) != QMessageBox.StandardButton.Yes:
+            return
+        for r in runs:
+            self.db.delete(r["id"])
+        self.model.refresh()
+
+    def open_folder(self) -> None:
+        run = self._one()
+        if run and run["path"]:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(run["path"]))
+
+    def export_use(self) -> None:
+        run = self._one(("train",))
+        if run is None:
+            return
+        name = "".join(c if c.isalnum() or c in "-_." else "-" for c in run["name"])[:60] or "trained"
+        target = Path(run["path"]) / "export_savedmodel"
+
+        def exported(code, doc):
+            if code == 0 and "error" not in doc:
+                job = ProcessJob(["models", "add", name, doc["exported"]], parent=self)
+                job.done.connect(lambda c, d: self.useModel.emit(name) if c == 0 else
+                                 self.status.setText(d.get("error", {}).get("message", "Could not register the model.")))
+                job.start(self.jobs)
+            else:
+                self.status.setText(doc.get("error", {}).get("message", "Export failed."))
+
+        job = ProcessJob(["export", "--checkpoint", run["path"], "--out", str(target), "--format", "savedmodel"],
+                         parent=self)
+        job.done.connect(exported)
+        job.start(self.jobs)
+        self.status.setText(f"Exporting {run['name']} as model '{name}' ...")
+
+    def use_selected_model(self) -> None:
+        """Switch to a fine-tuned model, or back to the model it started from (rollback)."""
+        run = self._one(("finetune",))
+        if run is None:
+            return
+        s = run["summary"]
+        choices = [m for m in (s.get("model"), s.get("init")) if m]
+        if not choices:
+            return
+        m, ok = QInputDialog.getItem(self, "Use a model", "Switch the app to:", choices, 0, False)
+        if ok and m:
+            self.useModel.emit(m)
