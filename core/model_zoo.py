@@ -35,6 +35,9 @@ TEMPLATES: dict[str, Template] = {
 }
 
 USER_KINDS = ("savedmodel", "keras", "csv", "checkpoint")
+# The layout of a family's converted weights; raised when our network changes, so `models fetch` converts again
+# from the cached original (no download).
+WEIGHT_FORMATS = {"mobilefacenet-insightface": 2}
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,15 @@ def dense_after_flatten(w: np.ndarray, chw: tuple[int, int, int]) -> np.ndarray:
     return w.reshape(w.shape[0], c, h, wd).transpose(2, 3, 1, 0).reshape(h * wd * c, w.shape[0])
 
 
+def grouped_as_depthwise(w: np.ndarray, groups: int) -> np.ndarray:
+    """ONNX grouped kernel (O, gi, kh, kw) -> DepthwiseConv2D kernel (kh, kw, G * gi, go) so that summing each
+    group's gi outputs (GroupSum) gives the grouped convolution."""
+    o, gi, kh, kw = w.shape
+    go = o // groups
+    k = w.reshape(groups, go, gi, kh, kw).transpose(3, 4, 0, 2, 1)   # kh, kw, G, gi, go
+    return np.ascontiguousarray(k.reshape(kh, kw, groups * gi, go))
+
+
 class _Assigner:
     """Collects (layer, arrays) assignments, checking shapes, and which initializers were used."""
 
@@ -112,9 +121,12 @@ def import_insightface_mbf(model, path: Path) -> int:
     its layers in order (Conv, PRelu, Gemm, BatchNormalization), shapes checked."""
     import keras
 
+    from models.mobilefacenet import ChannelBias
+
     nodes, inits = read_onnx(path)
     a = _Assigner(inits)
     convs = [ly for ly in model.layers if isinstance(ly, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D))]
+    biases = {ly.name.rsplit("_", 1)[0]: ly for ly in model.layers if isinstance(ly, ChannelBias)}
     prelus = [ly for ly in model.layers if isinstance(ly, keras.layers.PReLU)]
     ops = [n.op_type for n in nodes]
     if ops.count("Conv") != len(convs) or ops.count("PRelu") != len(prelus):
@@ -125,8 +137,13 @@ def import_insightface_mbf(model, path: Path) -> int:
         if node.op_type == "Conv":
             layer = convs[ci]
             ci += 1
+            w, group = a.take(node.input[1]), _attrs(node).get("group", 1)
+            if layer.name.endswith("_gdw"):  # grouped conv as depthwise (multiplier go) + GroupSum + ChannelBias
+                a.set(layer, [grouped_as_depthwise(w, group)])
+                a.set(biases[layer.name[:-4]], [a.take(node.input[2])])
+                continue
             depthwise = isinstance(layer, keras.layers.DepthwiseConv2D)
-            a.set(layer, [conv_kernel(a.take(node.input[1]), depthwise), a.take(node.input[2])])
+            a.set(layer, [conv_kernel(w, depthwise), a.take(node.input[2])])
         elif node.op_type == "PRelu":
             a.set(prelus[pi], [a.take(node.input[1]).reshape(1, 1, -1)])
             pi += 1

@@ -28,8 +28,12 @@ def cmd_identify(args) -> tuple[dict, int]:
     with gallery_from(args) as g:
         results = g.identify_paths(paths, progress=Progress("Identifying", len(paths) > 1), threshold=args.threshold)
         point = g.operating_point(args.threshold)
+        named = {f["name"] for r in results for f in r["faces"] if f["name"]}
+        warnings = [f"{w['person']} and {w['like']} look alike: a face of {w['like']} scores {w['score']:.2f} for "
+                    f"{w['person']} (threshold {point.threshold:.2f})"
+                    for w in g.lookalikes() if w["person"] in named or w["like"] in named]
         return {"model": g.spec.name, "threshold": point.threshold, "operating_point": point.to_json(),
-                "results": results}, (3 if any(r.get("error") for r in results) else 0)
+                "warnings": warnings, "results": results}, (3 if any(r.get("error") for r in results) else 0)
 
 
 def cmd_watch(args) -> tuple[dict, int]:

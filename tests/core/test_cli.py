@@ -84,3 +84,24 @@ def test_usage_errors_exit_2():
     assert proc.returncode == 2 and "frobnicate" in proc.stderr and "Traceback" not in proc.stderr
     proc = run("train", "--data", "x", "--out", "y", "--backbone", "r9000", "--json")
     assert proc.returncode == 2 and "r50" in parse_one_json(proc.stdout)["error"]["message"]
+
+
+def test_verify_pairs_reports_a_photo_without_a_face_in_its_pair(val_people, tmp_path):
+    from PIL import Image
+
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (200, 200), (128, 128, 128)).save(blank)
+    a, b = val_people["madonna"][:2]
+    csv = tmp_path / "pairs.csv"
+    csv.write_text(f"{a},{b},1\n{a},{blank},1\n")
+    proc = facenet("verify", "--pairs", str(csv), "--json")
+    assert proc.returncode == 0, proc.stderr      # a bad pair does not change the exit code
+    doc = parse_one_json(proc.stdout)
+    good, bad = doc["pairs"]
+    assert good["same"] is True and bad["same"] is False and bad["reason"] == "no_face" and bad["score"] is None
+    assert doc["accuracy"] == 0.5 and doc["no_face_pairs"] == 1
+    assert doc["operating_point"]["source"] in ("calibration", "fallback") and doc["threshold"] == pytest.approx(
+        doc["operating_point"]["threshold"], abs=1e-4)
+    proc = facenet("verify", "--pairs", str(csv), "--threshold", "0.99", "--json")
+    doc = parse_one_json(proc.stdout)
+    assert doc["operating_point"] == {"threshold": 0.99, "source": "override"} and doc["pairs"][0]["same"] is False
