@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import DatasetError
-from core.gallery.identity import AGG_TOP, open_set_threshold
+from core.gallery.identity import RULE, open_set_threshold, rule_scores
 from core.metrics import far_table, tail_table
 
 K_BUCKETS = (1, 2, 3, 5, 10, 20)
@@ -57,13 +57,9 @@ def _pair_scores(e: np.ndarray, owner: np.ndarray, chunk: int = 2048) -> tuple[n
     return np.concatenate(gen), np.concatenate(imp)
 
 
-def identity_scores(enrolled: list[np.ndarray], strangers: np.ndarray, top: int = AGG_TOP) -> np.ndarray:
-    """The identity score (mean of the ``top`` best face similarities) of every stranger for every identity."""
-    out = []
-    for faces in enrolled:
-        s = np.sort(strangers @ faces.T, axis=1)[:, ::-1][:, :top]
-        out.append(s.mean(axis=1))
-    return np.concatenate(out)
+def identity_scores(enrolled: list[np.ndarray], strangers: np.ndarray) -> np.ndarray:
+    """The identity score (the gallery's rule) of every stranger for every identity."""
+    return np.concatenate([rule_scores(strangers, faces) for faces in enrolled])
 
 
 def calibrate_on_lfw(root: Path, analyzer, note: Callable[[str], None] = print, progress=None) -> dict:
@@ -99,7 +95,7 @@ def calibrate_on_lfw(root: Path, analyzer, note: Callable[[str], None] = print, 
         tab["identities"] = len(people)
         tables.append(tab)
         ks.append(k)
-    impostor_doc = {"k": ks, "tables": tables, "rule": f"mean of the {AGG_TOP} best face similarities",
+    impostor_doc = {"k": ks, "tables": tables, "rule": RULE,
                     "strangers": int(len(e_test))}
     summary = {"verify_far_1e-3": round(float(np.interp(np.log(1e-3), np.log(verify["far"][::-1]),
                                                         verify["threshold"][::-1])), 4),

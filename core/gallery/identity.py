@@ -1,48 +1,58 @@
 """Identity decisions as pure numpy: how face similarities become a name or "unknown".
 
-An identity's score for a query is the mean of its ``AGG_TOP`` best face
-similarities (its single best face when it has fewer). A face is named when the
-best identity's score reaches the 1:N threshold; otherwise it is unknown
-(``None``). Candidates are always reported.
+An identity's score for a query face is the cosine similarity to the identity's
+*centroid*, the normalised mean of its enrolled face embeddings. Chosen by
+measurement on LFW View 1 (``benchmarks/score_rule.py``): at 1% of strangers named
+it names more enrolled people than the best single face or the mean of the best 2
+or 3 faces, with 1 to 10 photos per person (docs/accuracy.md). The face index
+finds the candidate people (those with a face among the query's nearest
+``SEARCH_FACES``); their centroids score them. A face is named when the best
+identity's score reaches the 1:N threshold; otherwise it is unknown (``None``).
+Candidates are always reported.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import numpy as np
 
-AGG_TOP = 3
-SEARCH_FACES = 64           # faces fetched per query before grouping by identity
+SEARCH_FACES = 64           # faces fetched per query to find the candidate people
+RULE = "cosine to the normalised mean of the person's face embeddings"
 
 Candidates = list[tuple[str, float]]
 
 
-def aggregate(scores: np.ndarray, ids: np.ndarray, owner: dict[int, str], k: int, top: int = AGG_TOP) -> list[Candidates]:
-    """Group each query's face hits by identity.
+def centroid(faces: np.ndarray) -> np.ndarray:
+    """(n, D) unit rows -> (D,) the unit vector of their mean."""
+    c = np.asarray(faces, np.float64).mean(axis=0)
+    return (c / max(np.linalg.norm(c), 1e-12)).astype(np.float32)
 
-    ``scores``, ``ids``: (Q, K) from the index (id -1 = no hit); ``owner``: {id: name}.
-    Returns per query up to ``k`` (name, score) pairs, best first.
-    """
-    scores, ids = np.asarray(scores), np.asarray(ids)
-    if scores.shape != ids.shape or scores.ndim != 2:
-        raise ValueError(f"scores {scores.shape} and ids {ids.shape} must both be (Q, K)")
+
+def centroids(identities: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {name: centroid(f) for name, f in identities.items() if len(f)}
+
+
+def rule_scores(queries: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """The identity score of each query (Q, D) for one identity with ``faces`` (n, D): (Q,)."""
+    return np.asarray(queries, np.float32) @ centroid(faces)
+
+
+def identity_score(query: np.ndarray, faces: np.ndarray) -> float:
+    return float(rule_scores(np.asarray(query)[None], faces)[0])
+
+
+def rank(ids: np.ndarray, owner: dict[int, str], queries: np.ndarray, cents: dict[str, np.ndarray],
+         k: int) -> list[Candidates]:
+    """Per query: the people owning its face hits (``ids`` (Q, K), -1 = none), scored by their centroids,
+    best first, at most ``k``."""
+    ids = np.asarray(ids)
+    if ids.ndim != 2 or len(ids) != len(queries):
+        raise ValueError(f"ids {ids.shape} must be (Q, K) for {len(queries)} queries")
     out: list[Candidates] = []
-    for srow, irow in zip(scores, ids):
-        per: dict[str, list[float]] = defaultdict(list)
-        for sc, i in zip(srow, irow):
-            if i >= 0 and int(i) in owner:
-                per[owner[int(i)]].append(float(sc))
-        ranked = sorted(((n, float(np.mean(sorted(v, reverse=True)[:top]))) for n, v in per.items()),
-                        key=lambda t: -t[1])
-        out.append(ranked[:k])
+    for q, row in zip(np.asarray(queries, np.float32), ids):
+        names = list(dict.fromkeys(owner[int(i)] for i in row if i >= 0 and int(i) in owner and owner[int(i)] in cents))
+        scored = sorted(((n, float(q @ cents[n])) for n in names), key=lambda t: -t[1])
+        out.append(scored[:k])
     return out
-
-
-def identity_score(query: np.ndarray, faces: np.ndarray, top: int = AGG_TOP) -> float:
-    """The score of one identity (faces (n, D) unit rows) for one query (D,): the rule of :func:`aggregate`."""
-    s = np.sort(np.asarray(faces, np.float64) @ np.asarray(query, np.float64))[::-1]
-    return float(s[:top].mean())
 
 
 def decide_name(candidates: Candidates, threshold: float,
@@ -107,10 +117,9 @@ MIN_COHORT = 20           # faces of other people needed before a person's thres
 MAX_FACES = 20_000        # above this many enrolled faces adaptation is skipped (cost grows with faces^2)
 
 
-def cohort_scores(faces: np.ndarray, others: np.ndarray, top: int = AGG_TOP) -> np.ndarray:
+def cohort_scores(faces: np.ndarray, others: np.ndarray) -> np.ndarray:
     """The identity score of each of ``others`` (M, D) for the identity with ``faces`` (n, D): (M,)."""
-    s = np.sort(np.asarray(others, np.float32) @ np.asarray(faces, np.float32).T, axis=1)[:, ::-1]
-    return s[:, :top].mean(axis=1)
+    return rule_scores(others, faces)
 
 
 def population_mean(impostor: dict, k: int) -> float:

@@ -18,7 +18,7 @@ import numpy as np
 from core.config import Settings, load_settings
 from core.errors import UsageError
 from core.gallery.enroller import Enroller, EnrollReport
-from core.gallery.identity import SEARCH_FACES, adapt_people, aggregate, decide_name
+from core.gallery.identity import SEARCH_FACES, adapt_people, centroids, decide_name, rank
 from core.gallery.index_manager import IndexManager
 from core.gallery.store import GalleryStore
 from core.model_zoo import ModelSpec, get_spec
@@ -62,6 +62,7 @@ class Gallery:
         self._indexes: IndexManager | None = None
         self._point_cache: tuple[tuple, OperatingPoint] | None = None
         self._adapt_cache: tuple[tuple, dict, list] | None = None
+        self._centroid_cache: tuple[tuple, dict] | None = None
 
     # ------------------------------------------------------------ parts
 
@@ -197,14 +198,23 @@ class Gallery:
 
     # ------------------------------------------------------------ identify
 
+    def centroids(self) -> dict[str, np.ndarray]:
+        """{person: centroid} of the active model (recomputed when the database changes)."""
+        key = self._version()
+        if self._centroid_cache is None or self._centroid_cache[0] != key:
+            people = self.store.identity_embeddings(self.model_key, self.spec.embedding_size)
+            self._centroid_cache = (key, centroids(people))
+        return self._centroid_cache[1]
+
     def search(self, embeddings: np.ndarray, k: int | None = None) -> list[list[tuple[str, float]]]:
         """For each (D,) query: up to k (identity, score) pairs, best first."""
         k = k or self.settings.top_k
         if len(embeddings) == 0 or len(self.indexes) == 0:
             return [[] for _ in range(len(embeddings))]
-        scores, ids = self.indexes.search(np.asarray(embeddings, np.float32), SEARCH_FACES)
+        queries = np.asarray(embeddings, np.float32)
+        _, ids = self.indexes.search(queries, SEARCH_FACES)
         owner = self.store.owners({int(i) for i in ids.ravel() if i >= 0})
-        return aggregate(scores, ids, owner, k)
+        return rank(ids, owner, queries, self.centroids(), k)
 
     def decide(self, faces, k: int | None = None, threshold: float | None = None) -> list[Match]:
         """Open-set decisions for analysed faces: a low-quality face is unknown, not named; a person who

@@ -5,7 +5,7 @@ import pytest
 
 from core.config import Settings
 from core.gallery import Gallery
-from core.gallery.identity import aggregate, decide_name, identity_score
+from core.gallery.identity import decide_name, identity_score
 from tests.fakes import FakeAnalyzer, FakeEmbedder, photo
 
 
@@ -96,20 +96,24 @@ def test_index_follows_other_writers_and_repairs_damage(gallery, people):
         assert len(g3.index()) == 10 and warnings and "rebuilding" in warnings[0]
 
 
-def test_aggregate_equals_brute_force():
+def test_ranking_equals_brute_force_over_every_person():
+    from core.gallery.identity import centroids, rank
+
     rng = np.random.default_rng(3)
     faces = rng.standard_normal((30, 8))
     faces /= np.linalg.norm(faces, axis=1, keepdims=True)
     owner = {i: f"id{i % 7}" for i in range(30)}
+    people = {n: faces[[i for i in range(30) if owner[i] == n]] for n in set(owner.values())}
     q = faces[4] + 0.2 * rng.standard_normal(8)
     q /= np.linalg.norm(q)
-    scores = faces @ q
-    order = np.argsort(-scores)
-    cands = aggregate(scores[order][None], order[None], owner, k=7)[0]
-    for name, s in cands:
-        mine = faces[[i for i in range(30) if owner[i] == name]]
-        assert s == pytest.approx(identity_score(q, mine), abs=1e-6)
-    assert [s for _, s in cands] == sorted((s for _, s in cands), reverse=True)
+    order = np.argsort(-(faces @ q))  # every face is a hit: every person is a candidate
+    cands = rank(order[None], owner, q[None], centroids(people), k=7)[0]
+    want = sorted(((n, identity_score(q, f)) for n, f in people.items()), key=lambda t: -t[1])
+    assert [n for n, _ in cands] == [n for n, _ in want]
+    for (_, s), (_, w) in zip(cands, want):
+        assert s == pytest.approx(w, abs=1e-5)
+    mean = people["id4"].mean(axis=0)
+    assert identity_score(q, people["id4"]) == pytest.approx(q @ mean / np.linalg.norm(mean), abs=1e-5)
 
 
 def test_decide_name_rule():

@@ -176,3 +176,41 @@ def test_validation_during_training_matches_eval_of_the_checkpoint(tfrecords, va
     after = evaluate_bin(embed, val_bin, size)
     assert during["pairs"] == after["pairs"] == 100
     assert during["accuracy"] == pytest.approx(after["accuracy"], abs=1e-6)
+
+
+@pytest.mark.slow
+def test_reexporting_under_one_name_reembeds_the_gallery_with_the_new_weights(trained_run, tmp_path, train_people):
+    """`models add` of a re-export (same name, same folder, only variables/ differs) is a new model key:
+    the gallery re-embeds, and the embedder in this process loads the new weights."""
+    from core.config import Settings
+    from core.embedding import get_embedder
+    from core.gallery import Gallery
+    from core.gallery.enroller import decode_crop
+    from core.model_loaders import add_model
+    from core.training.export import export_model
+    from core.training.runs import load_run
+
+    run, _ = trained_run
+    cfg, model = load_run(run)
+    out = tmp_path / "mine"
+    export_model(model, 112, out, "savedmodel")
+    first = add_model("mine", out)
+    gal = tmp_path / "g"
+    with Gallery(gal, settings=Settings(model="mine")) as g:
+        g.enroll("elton_john", train_people["elton_john"][:4])
+        key1 = g.model_key
+        old = get_embedder("mine", warmup=False)
+    layer = model.get_layer("embedding_conv")
+    layer.set_weights([w * 1.5 + 0.01 for w in layer.get_weights()])  # new weights, same graph
+    export_model(model, 112, out, "savedmodel")
+    second = add_model("mine", out)
+    assert second["fingerprint"] != first["fingerprint"]
+    new = get_embedder("mine", warmup=False)
+    assert new is not old and new.fingerprint == second["fingerprint"]
+    with Gallery(gal, settings=Settings(model="mine")) as g:
+        assert g.model_key != key1 and g.missing_embeddings() == 4   # the old embeddings do not count
+        g.reembed()
+        ids, vecs = g.store.embeddings(g.model_key, 512)
+        crops = [decode_crop(f["thumbnail"]) for f in g.faces("elton_john")]
+        np.testing.assert_allclose(vecs, new.embed(np.stack(crops)), atol=1e-4)  # embedded with the new weights
+        assert np.abs(vecs - old.embed(np.stack(crops))).max() > 1e-3
