@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -43,6 +43,7 @@ class PeopleModel(QAbstractListModel):
         super().__init__(parent)
         self.gallery = None
         self.rows: list[dict] = []
+        self.looks: dict[str, set[str]] = {}
         self._icons: dict[str, QIcon] = {}
 
     def set_gallery(self, gallery) -> None:
@@ -52,6 +53,14 @@ class PeopleModel(QAbstractListModel):
     def refresh(self) -> None:
         self.beginResetModel()
         self.rows = self.gallery.list() if self.gallery is not None else []
+        self.looks: dict[str, set[str]] = {}
+        if self.gallery is not None:
+            try:
+                for w in self.gallery.lookalikes():
+                    self.looks.setdefault(w["person"], set()).add(w["like"])
+                    self.looks.setdefault(w["like"], set()).add(w["person"])
+            except Exception:  # noqa: BLE001 - no model loaded for this gallery yet: no warnings to show
+                self.looks = {}
         self._icons.clear()
         self.endResetModel()
 
@@ -64,7 +73,11 @@ class PeopleModel(QAbstractListModel):
         row = self.rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             n = row["faces"]
-            return f"{row['name']}\n{n} face{'s' if n != 1 else ''}"
+            like = self.looks.get(row["name"])
+            warn = f"\n\u26a0 looks like {', '.join(sorted(like))}" if like else ""
+            return f"{row['name']}\n{n} face{'s' if n != 1 else ''}{warn}"
+        if role == Qt.ItemDataRole.ForegroundRole and self.looks.get(row["name"]):
+            return QColor(180, 90, 0)
         if role == Qt.ItemDataRole.DecorationRole:
             icon = self._icons.get(row["name"])
             if icon is None and self.gallery is not None:
@@ -74,7 +87,12 @@ class PeopleModel(QAbstractListModel):
         if role == NAME_ROLE:
             return row["name"]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{row['name']}: {row['faces']} faces, enrolled {row['created'][:10] if row['created'] else ''}"
+            tip = f"{row['name']}: {row['faces']} faces, enrolled {row['created'][:10] if row['created'] else ''}"
+            like = self.looks.get(row["name"])
+            if like:
+                tip += (f"\nLooks like {', '.join(sorted(like))}: their faces score above the naming threshold for "
+                        "each other. Add more varied photos of both; the app names them only above a higher bar.")
+            return tip
         return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 
 def parse_gui_args(argv: list[str]) -> argparse.Namespace:
@@ -47,10 +48,22 @@ def run_gui(argv: list[str]) -> int:
 
         def finish():
             if args.screenshot:
-                win.save_screenshot(args.screenshot)
-            print(win.timing_report(), file=sys.stderr, flush=True)
+                Path(args.screenshot).parent.mkdir(parents=True, exist_ok=True)
+                win.grab().save(str(args.screenshot), "PNG")
+            print(timing_report(win), file=sys.stderr, flush=True)
             win.close()
             app.quit()
 
         QTimer.singleShot(int(args.quit_after * 1000), finish)
     return int(app.exec())
+
+
+def timing_report(win) -> str:
+    """Start-up and live-view figures of a window (printed by ``--quit-after``)."""
+    def f(v):
+        return "-" if v is None else f"{v:.1f} s"
+
+    v = win.view
+    return (f"facerec: window shown {f(win.shown_after)}, models ready {f(win.ready_after)}, "
+            f"first names {f(win.first_names_after)}; view {v.display_rate.rate:.1f} fps, "
+            f"names {v.names_rate.rate:.1f}/s, frames dropped by recognition {win.recog.dropped if win.recog else 0}")

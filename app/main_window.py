@@ -9,7 +9,6 @@ background job is in one :class:`JobRegistry`, which closing the window drains.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QTimer
@@ -294,11 +293,14 @@ class MainWindow(QMainWindow):
                             for k in ("model", "detector", "live_detector", "gallery"))
         if new.gallery != self.settings.gallery:
             self.gallery_dir = None  # the folder chosen here replaces one given on the command line
-        self.settings, self.gui = new, gui
-        save_settings(new)
+        model_changed = new.model != self.settings.model
+        self.settings, self.gui = new.replace(model=self.settings.model), gui
+        save_settings(self.settings)
         save_gui_state(gui)
         self.cam_index.setValue(gui.camera)
-        if reload_engine:
+        if model_changed:
+            self.use_model(new.model)  # fetches it first when needed
+        elif reload_engine:
             self._reload_engine()
         elif self.gallery is not None:
             self.gallery.settings = new
@@ -333,7 +335,17 @@ class MainWindow(QMainWindow):
         self.jobs.start(job)
 
     def use_model(self, name: str) -> None:
-        """Switch the app (and `facerec`) to a model; the gallery is re-embedded for it."""
+        """Switch the app (and `facerec`) to a model, fetching it first if needed (its licence shown and, when not
+        free for commercial use, accepted); the gallery is re-embedded for it."""
+        from app.fetch_dialog import fetch_then
+        from core.model_store import is_ready
+        from core.model_zoo import get_spec
+
+        spec = get_spec(name)
+        if not is_ready(spec) and spec.builtin:
+            if fetch_then(self, self.jobs, spec, lambda: self.use_model(name)):
+                self.statusBar().showMessage(f"Fetching {name} ...")
+            return
         self.settings = self.settings.replace(model=name)
         save_settings(self.settings)
         self._reload_engine()
@@ -353,20 +365,6 @@ class MainWindow(QMainWindow):
     def _update_status(self) -> None:
         v = self.view
         self.lbl_fps.setText(f"view {v.display_rate.rate:.1f} fps | names {v.names_rate.rate:.1f}/s")
-
-    def timing_report(self) -> str:
-        def f(v):
-            return "-" if v is None else f"{v:.1f} s"
-
-        v = self.view
-        return (f"facerec: window shown {f(self.shown_after)}, models ready {f(self.ready_after)}, "
-                f"first names {f(self.first_names_after)}; view {v.display_rate.rate:.1f} fps, "
-                f"names {v.names_rate.rate:.1f}/s, frames dropped by recognition "
-                f"{self.recog.dropped if self.recog else 0}")
-
-    def save_screenshot(self, path: str) -> bool:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return self.grab().save(str(path), "PNG")
 
     def closeEvent(self, event) -> None:
         self._stop_capture()

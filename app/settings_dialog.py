@@ -101,9 +101,13 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.s, self.g = settings, dataclasses.replace(gui)
         form = QFormLayout(self)
+        from core.model_store import is_ready
+
         self.model = QComboBox()
         for spec in list_models():
-            self.model.addItem(f"{spec.name}  ({spec.embedding_size}-d, {spec.licence.split('(')[0].strip()})", spec.name)
+            note = "" if is_ready(spec) else ", not fetched yet"
+            self.model.addItem(f"{spec.name}  ({spec.embedding_size}-d, {spec.licence.split('(')[0].strip()}{note})",
+                               spec.name)
         self.model.setCurrentIndex(max(0, self.model.findData(settings.model)))
         form.addRow("Embedding model", self.model)
         dets = list(available_detectors())

@@ -111,6 +111,8 @@ class JobRegistry(QObject):
         for proc in list(self.processes):
             ok &= bool(proc.wait(int(max(0.0, deadline - time.monotonic()) * 1000)))
         QThreadPool.globalInstance().waitForDone(int(max(0.0, deadline - time.monotonic()) * 1000))
+        self.jobs = [j for j in self.jobs if not j.done.is_set()]  # their finished signals may not be delivered now
+        self.processes = [p for p in self.processes if p.running()]
         return ok
 
 

@@ -11,6 +11,8 @@ from PySide6.QtCore import QTimer
 
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.xdist_group("gui")  # shares a costly session fixture: one worker
+
 
 @pytest.fixture
 def window(qtbot, two_people_gallery, tmp_path):
@@ -174,3 +176,62 @@ def test_screenshot_automation(two_people_gallery, clip, tmp_path):
     img = np.asarray(Image.open(shot).convert("RGB"))
     assert img.shape[1] >= 640 and img.shape[0] >= 400
     assert img.std() > 10  # not blank
+
+
+def test_closing_the_window_cancels_and_waits_for_its_jobs(qtbot, two_people_gallery, tmp_path):
+    import shutil
+    import time as _time
+
+    from app.main_window import MainWindow
+    from app.workers import Job
+
+    gal = tmp_path / "gallery"
+    shutil.copytree(two_people_gallery, gal)
+    win = MainWindow(gallery_dir=str(gal))
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.recognizer is not None, timeout=180_000)
+    steps = []
+
+    def long_work(progress, cancel):
+        while not cancel() and len(steps) < 10_000:
+            steps.append(1)
+            _time.sleep(0.01)
+        return len(steps)
+
+    job = win.jobs.start(Job(long_work, name="long"))
+    qtbot.waitUntil(lambda: len(steps) > 5, timeout=10_000)
+    win.close()
+    assert job.cancelled and job.done.is_set() and len(steps) < 10_000
+    assert win.jobs.running() == 0
+
+
+def test_the_slider_says_how_often_strangers_would_be_named(window):
+    low, high = window.live.describe_threshold(0.2), window.live.describe_threshold(0.8)
+    assert low.startswith("strangers named") and high.startswith("strangers named")
+    n = [int(t.rsplit("1 in ", 1)[1].split()[0].replace(",", "")) if "1 in" in t else 10**6 for t in (low, high)]
+    assert n[1] > n[0]                                         # a higher bar names strangers less often
+    window.threshold.set_value(0.8)
+    assert window.recognizer.threshold == pytest.approx(0.8)
+    window.threshold.reset_btn.click()                          # back to the calibrated point for this gallery
+    assert window.recognizer.threshold_is_calibrated
+    assert window.recognizer.threshold == pytest.approx(window.gallery.operating_point().threshold)
+
+
+@pytest.mark.slow
+def test_first_start_offers_the_sample_people(qtbot, tmp_path):
+    from app.main_window import MainWindow
+    from core.demo import demo_gallery_dir
+
+    win = MainWindow(gallery_dir=str(tmp_path / "empty"))
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.recognizer is not None, timeout=180_000)
+    assert win.live.first_start.isVisible()
+    win.live.first_start.samples.click()
+    qtbot.waitUntil(lambda: win.gallery is not None and win.gallery.root == demo_gallery_dir(), timeout=300_000)
+    assert win.gallery.count()[0] == 5 and win.capture is not None  # enrolled, and their other photos play
+    qtbot.waitUntil(lambda: len(win.seen_names) >= 2, timeout=120_000)
+    assert not win.live.first_start.isVisible()
+    assert not list((tmp_path / "empty").glob("*.faiss")) or win.gallery.root != tmp_path / "empty"
+    win.close()

@@ -9,6 +9,8 @@ import pytest
 from tests.conftest import ROOT
 from tests.core.gallery.conftest import ENROLLED, STRANGER
 
+pytestmark = pytest.mark.xdist_group("gallery_template")  # shares a costly session fixture: one worker
+
 
 def facerec(*args):
     proc = subprocess.run([sys.executable, "main.py", *args, "--model", "facenet"], capture_output=True, text=True,

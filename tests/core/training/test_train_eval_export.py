@@ -11,6 +11,8 @@ import pytest
 from core.errors import UnsafePickle
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.xdist_group("trained_run")  # shares a costly session fixture: one worker
+
 
 def facerec(*args, env=None):
     return subprocess.run([sys.executable, "main.py", *args], capture_output=True, text=True, cwd=ROOT, timeout=900,
@@ -66,14 +68,15 @@ def test_pretrained_facenet_is_accurate_on_the_bin(val_bin):
 
 @pytest.mark.slow
 def test_exports_inspect_and_register(trained_run, tmp_path, val_people):
+    from core.training.export import export_run, inspect_model
+
     run, _ = trained_run
     sm = one_json(facerec("export", "--checkpoint", str(run), "--out", str(tmp_path / "sm"), "--format", "savedmodel",
                           "--json"))
-    fr = one_json(facerec("export", "--checkpoint", str(run), "--out", str(tmp_path / "fz"), "--format", "frozen",
-                          "--json"))
+    fr = export_run(run, tmp_path / "fz", "frozen")
     assert (tmp_path / "sm" / "saved_model.pb").exists() and (tmp_path / "fz.pb").stat().st_size > 1_000_000
     assert sm["output"] == [None, 512] and fr["format"] == "frozen"
-    info = one_json(facerec("inspect", fr["exported"], "--json"))
+    info = inspect_model(fr["exported"])
     assert info["kind"] == "frozen_graph" and info["inputs"][0]["shape"] == [-1, 112, 112, 3]
     assert info["operations"]["Conv2D"] > 10 and info["variables"] == 0
     info = one_json(facerec("inspect", sm["exported"], "--json"))
@@ -90,19 +93,33 @@ def test_exports_inspect_and_register(trained_run, tmp_path, val_people):
     assert rep["model"] == "mytrained" and vec.shape == (512,) and abs(np.linalg.norm(vec) - 1) < 1e-4
 
 
-def test_resume_continues_from_the_checkpoint(tfrecords, tmp_path):
-    from core.training.config import TrainConfig
+@pytest.mark.slow
+def test_resume_continues_and_validation_during_training_matches_eval(trained_run, val_bin, tmp_path):
+    """Resume the 60-step run for 2 more steps with a .bin to validate on: it continues at step 61, and the
+    validation it logs equals `eval` of the checkpoint it saved."""
+    import shutil
+
+    from core.evaluation.verify_bin import evaluate_bin
+    from core.training.config import TrainConfig, read_config
     from core.training.events import read_events
+    from core.training.runs import run_embed_fn
     from core.training.trainer import train
 
-    cfg = TrainConfig(data=str(tfrecords), out=str(tmp_path / "r"), steps=4, batch_size=8, checkpoint_every=100)
-    first = train(cfg)
-    assert first["steps"] == 4 and not first["cancelled"]
-    cfg.steps = 7
-    again = train(cfg, resume=True)
-    assert [h["step"] for h in again["history"]] == [5, 6, 7]
-    kinds = [e.kind for e in read_events(tmp_path / "r")]
+    src, _ = trained_run
+    run = tmp_path / "r"
+    shutil.copytree(src, run)
+    old = read_config(run)
+    cfg = TrainConfig(data=old["data"], out=str(run), steps=62, batch_size=16, val_bins=[str(val_bin)], val_every=62,
+                      checkpoint_every=1000)
+    res = train(cfg, resume=True)
+    assert [h["step"] for h in res["history"]] == [61, 62]
+    kinds = [e.kind for e in read_events(run)]
     assert kinds.count("start") == 2 and "resume" in kinds and kinds[-1] == "done"
+    during = res["evaluations"][-1]
+    embed, size = run_embed_fn(run)
+    after = evaluate_bin(embed, val_bin, size)
+    assert during["pairs"] == after["pairs"] == 100
+    assert during["accuracy"] == pytest.approx(after["accuracy"], abs=1e-6)
 
 
 @pytest.mark.slow
@@ -161,21 +178,6 @@ def test_untrusted_bin_pickle_cannot_run_code(tmp_path):
 
     with pytest.raises(DatasetError):
         load_bin(p)
-
-
-def test_validation_during_training_matches_eval_of_the_checkpoint(tfrecords, val_bin, tmp_path):
-    from core.evaluation.verify_bin import evaluate_bin
-    from core.training.config import TrainConfig
-    from core.training.runs import run_embed_fn
-    from core.training.trainer import train
-
-    cfg = TrainConfig(data=str(tfrecords), out=str(tmp_path / "r"), steps=4, batch_size=8, val_bins=[str(val_bin)],
-                      val_every=4, checkpoint_every=100)
-    during = train(cfg)["evaluations"][-1]
-    embed, size = run_embed_fn(tmp_path / "r")
-    after = evaluate_bin(embed, val_bin, size)
-    assert during["pairs"] == after["pairs"] == 100
-    assert during["accuracy"] == pytest.approx(after["accuracy"], abs=1e-6)
 
 
 @pytest.mark.slow
