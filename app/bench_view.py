@@ -29,7 +29,11 @@ class BenchView(QWidget):
                       f"{s['headline']:.2f}", s.get("unit", ""), s.get("device") or "")
             for j, v in enumerate(values):
                 self.table.setItem(i, j, QTableWidgetItem(str(v)))
-        shown = [r for r in (chosen or rows[:8]) if (r["summary"] or {}).get("headline") is not None]
+        if chosen:  # everything comparable with the selection: the same benchmark, across models and time
+            kinds = {r["config"].get("benchmark") for r in chosen}
+            shown = [r for r in rows if r["config"].get("benchmark") in kinds][:12]
+        else:
+            shown = rows[:8]
         if shown:
             units = sorted({r["summary"].get("unit") for r in shown if r["summary"].get("unit")})
             self.bars.set_bars([f"{r['config'].get('benchmark')} {r['summary'].get('model', '')}"[:24] for r in shown],

@@ -91,7 +91,7 @@ class _EnrollBase(QDialog):
         from core.errors import describe
         from core.gallery.preview import preview_photo
 
-        analyzer, min_px = self.gallery.analyzer, self.gallery.settings.min_face_px
+        analyzer, min_px, min_q = self.gallery.analyzer, self.gallery.settings.min_face_px, self.gallery.settings.min_quality
 
         def work(progress, cancel):
             out = []
@@ -100,7 +100,7 @@ class _EnrollBase(QDialog):
                     break
                 img = None if isinstance(item, str) else item
                 pv = preview_photo(analyzer, item if isinstance(item, str) else label, min_px,
-                                   (picks or {}).get(label), image=img)
+                                   (picks or {}).get(label), image=img, min_quality=min_q)
                 pv.path = label
                 out.append(pv)
                 progress(i + 1, len(items), label)

@@ -73,6 +73,8 @@ class LivePanel(QWidget):
         """"strangers named: about 1 in N faces" for the current model and gallery."""
         if self.gallery is None:
             return ""
+        if not self.gallery.face_counts():
+            return "no one is enrolled yet"
         rate = self.gallery.stranger_rate(value)
         if rate is None:
             return "not calibrated for this model"

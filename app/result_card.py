@@ -86,7 +86,8 @@ class ResultCard(QWidget):
     def _evaluation(self, run: dict, doc: dict) -> None:
         if "results" in doc:  # several .bin files: the first one's card
             doc = doc["results"][0]
-        self.title.setText(f"{run['name']}: {doc.get('model', '')} on {run['config'].get('benchmark', '')}")
+        self.title.setText(f"{run['name']}  ({doc.get('model', '')}, {doc.get('pairs', doc.get('probes', ''))} "
+                           f"{'pairs' if 'pairs' in doc else 'probes'})")
         if "rank1" in doc:  # the open-set protocol
             rows = [("rank-1", doc.get("rank1")), ("named right (DIR)", doc.get("dir")),
                     ("strangers named (FPIR)", doc.get("fpir")), ("FPIR predicted", doc.get("fpir_predicted")),

@@ -76,7 +76,7 @@ class RunsModel(QAbstractTableModel):
         if col == 2:
             return r["status"]
         if col == 3:
-            return c.get("model") or c.get("init") or c.get("backbone") or ""
+            return c.get("model") or c.get("init") or c.get("backbone") or c.get("detector") or ""
         if col == 4:
             return c.get("head", "")
         if col == 5:

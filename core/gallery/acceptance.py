@@ -31,10 +31,11 @@ def sharpness(crop: np.ndarray) -> float:
     return float(cv2.Laplacian(gray, cv2.CV_64F).var())
 
 
-def choose_face(res, min_face_px: int, pick: int | None = None):
+def choose_face(res, min_face_px: int, pick: int | None = None, min_quality: float = 0.0):
     """For one analysed image (``ImageResult``): ``(None, face, sharpness)`` for the face to enroll,
     or ``(Rejection, None, 0.0)``. ``pick`` chooses a face by its index in ``res.faces`` (a click in
-    the enrol dialog); without it the face must clearly be the largest."""
+    the enrol dialog); without it the face must clearly be the largest. A face under ``min_quality``
+    (:mod:`core.quality`) is refused as it would be "unknown (low quality)" when identified."""
     p = res.path
     if res.error is not None:
         return Rejection(p, "unreadable", str(res.error)), None, 0.0
@@ -56,4 +57,8 @@ def choose_face(res, min_face_px: int, pick: int | None = None):
     sharp = sharpness(f.crop)
     if sharp < MIN_SHARPNESS:
         return Rejection(p, "low_quality", f"{p}: the face is too blurred (sharpness {sharp:.1f})."), None, 0.0
+    q = f.quality
+    if q.score < min_quality:  # it could not be named later either, and would pull the person's centroid
+        return Rejection(p, "low_quality", f"{p}: the face is {q.reason} (quality {q.score:.2f}, below "
+                                           f"{min_quality:.2f})."), None, 0.0
     return None, f, sharp

@@ -54,9 +54,10 @@ def decode_crop(data: bytes) -> np.ndarray | None:
 
 class Enroller:
     def __init__(self, store: GalleryStore, index: IndexManager, analyzer, model_key: str, min_face_px: int,
-                 template_of: Callable[[str], Template]):
+                 template_of: Callable[[str], Template], min_quality: float = 0.0):
         self.store, self.index, self.analyzer = store, index, analyzer
         self.model_key, self.min_face_px, self.template_of = model_key, min_face_px, template_of
+        self.min_quality = min_quality
 
     def _hashes(self, labels: list[str], arrays: dict, report: EnrollReport, name: str) -> tuple[list[str], dict]:
         """Reject unreadable files and duplicates (cheap, before any model time); returns (todo, hashes)."""
@@ -96,7 +97,7 @@ class Enroller:
         try:
             for res in self.analyzer.analyze_paths([arrays.get(p, p) for p in todo], cancel=cancel, names=todo):
                 done += 1
-                rej, face, sharp = choose_face(res, self.min_face_px, (choose or {}).get(res.path))
+                rej, face, sharp = choose_face(res, self.min_face_px, (choose or {}).get(res.path), self.min_quality)
                 if rej is not None:
                     report.rejected.append(rej)
                 else:

@@ -21,6 +21,8 @@ def in_words(reason: str, message: str = "", faces: int = 0) -> str:
         return f"{faces} faces: click the one to enrol"
     if reason == "low_quality" and "blurred" in message:
         return "the face is too blurred"
+    if reason == "low_quality" and "quality" in message:
+        return "the face is " + message.split(": the face is ", 1)[-1].split(" (")[0]
     return WORDS.get(reason, reason.replace("_", " "))
 
 
@@ -39,7 +41,8 @@ class PhotoPreview:
         return Path(self.path).name
 
 
-def preview_photo(analyzer, path: str, min_face_px: int, pick: int | None = None, image=None) -> PhotoPreview:
+def preview_photo(analyzer, path: str, min_face_px: int, pick: int | None = None, image=None,
+                  min_quality: float = 0.0) -> PhotoPreview:
     """Detect, align and assess one photo (no embedding) and apply the enrolment policy to it."""
     from core.analyzer import Face, ImageResult
     from core.errors import BadInput
@@ -55,7 +58,7 @@ def preview_photo(analyzer, path: str, min_face_px: int, pick: int | None = None
     except BadInput as exc:
         res.error = exc
     out = PhotoPreview(path, img, [f.detection.xywh for f in res.faces], [f.quality.score for f in res.faces])
-    rej, face, _ = choose_face(res, min_face_px, pick)
+    rej, face, _ = choose_face(res, min_face_px, pick, min_quality)
     if rej is not None:
         out.reason = rej.reason
         out.words = in_words(rej.reason, rej.message, len(res.faces))

@@ -113,7 +113,7 @@ class Gallery:
         self.store.ensure_model(self.model_key, self.spec.name, self.spec.embedding_size,
                                 self.model_key.split(":", 1)[1])
         return Enroller(self.store, self.indexes, self.analyzer, self.model_key, self.settings.min_face_px,
-                        lambda name: get_spec(name).alignment())
+                        lambda name: get_spec(name).alignment(), self.settings.min_quality)
 
     # ------------------------------------------------------------ operating point
 
