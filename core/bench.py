@@ -38,10 +38,12 @@ def _sample_face_image() -> np.ndarray | None:
         return None
 
 
-def bench_embed(model: str = "facenet", batches: tuple[int, ...] = (1, 8, 32, 64), seconds: float = 3.0) -> dict:
+def bench_embed(model: str | None = None, batches: tuple[int, ...] = (1, 8, 32, 64), seconds: float = 3.0) -> dict:
     """Images/s of the embedder at each batch size (after warm-up), on aligned-size random crops."""
+    from core.config import DEFAULT_MODEL
     from core.embedding import get_embedder
 
+    model = model or DEFAULT_MODEL
     emb = get_embedder(model)
     s = emb.input_size
     rng = np.random.default_rng(0)
@@ -57,7 +59,12 @@ def bench_embed(model: str = "facenet", batches: tuple[int, ...] = (1, 8, 32, 64
             if dt >= seconds and n >= 2 * b:
                 break
         out.append({"batch": b, "images_per_s": round(n / dt, 1), "ms_per_batch": round(dt / (n / b) * 1000, 2)})
-    return {"bench": "embed", "model": model, "input": f"{s}x{s}", "results": out, "machine": machine()}
+    from core.embedding import CPU_CHUNK
+    from core.tf_runtime import has_gpu
+
+    chunk = None if has_gpu() else CPU_CHUNK  # a CPU runs every batch in chunks of this many
+    return {"bench": "embed", "model": model, "input": f"{s}x{s}", "chunk": chunk, "results": out,
+            "machine": machine()}
 
 
 def bench_detect(detector: str = "mtcnn", frames: int = 50, width: int = 640, height: int = 480) -> dict:

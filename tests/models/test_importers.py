@@ -50,14 +50,21 @@ def _ort(path):
     return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
 
 
+def _assert_both_equal(model, x, ref):
+    """The Keras network and the run-time inference graph built from it both equal ``ref``."""
+    from models.inference_graph import compile_inference
+
+    np.testing.assert_allclose(np.asarray(model(x, training=False)), ref, atol=1e-4)
+    np.testing.assert_allclose(np.asarray(compile_inference(model)(x)), ref, atol=1e-4)
+
+
 def test_sface_equals_onnxruntime(faces):
     from core.model_loaders import load_keras
 
     x = _aligned(faces, SFACE)
     sess = _ort(_source(SFACE))
     ref = np.concatenate([sess.run(None, {"data": xi[None].transpose(0, 3, 1, 2)})[0] for xi in x])
-    ours = np.asarray(load_keras(SFACE)((x - 127.5) / 128.0, training=False))
-    np.testing.assert_allclose(ours, ref, atol=1e-4)
+    _assert_both_equal(load_keras(SFACE), (x - 127.5) / 128.0, ref)
     assert np.abs(ref).max() > 0.1
 
 
@@ -68,8 +75,7 @@ def test_arcface_mbf_equals_onnxruntime(faces):
     sess = _ort(_source(ARCFACE_MBF))
     name = sess.get_inputs()[0].name
     ref = np.concatenate([sess.run(None, {name: ((xi[None] - 127.5) / 127.5).transpose(0, 3, 1, 2)})[0] for xi in x])
-    ours = np.asarray(load_keras(ARCFACE_MBF)((x - 127.5) / 127.5, training=False))
-    np.testing.assert_allclose(ours, ref, atol=1e-4)
+    _assert_both_equal(load_keras(ARCFACE_MBF), (x - 127.5) / 127.5, ref)
 
 
 def test_openface_equals_an_independent_forward_pass_of_the_t7(faces):
