@@ -13,9 +13,11 @@ DETECTORS: dict[str, str] = {
     "mtcnn-fast": "MTCNN tuned for live video: 480 px canvas, faces from 40 px",
     "yunet": "YuNet (OpenCV Zoo) run by OpenCV, 5 landmarks; 320 px long side (fastest; live video)",
     "yunet-640": "YuNet on a 640 px long side (small faces in large photos)",
+    "yunet-onet": "YuNet finds the faces (320 px long side), MTCNN's O-Net places the landmarks; "
+                  "YuNet at 640 px, then MTCNN, where YuNet finds none (photos: as accurate as MTCNN, 3x faster)",
 }
 _CACHE: dict[tuple, Detector] = {}
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()  # yunet-onet builds yunet inside _build
 
 
 def available_detectors() -> dict[str, str]:
@@ -31,6 +33,10 @@ def _build(name: str, **options) -> Detector:
         det = MTCNNDetector(**{**defaults, **(options if name == "mtcnn" else {})})
         det.name = name
         return det
+    if name == "yunet-onet":
+        from core.detection.landmark_refine import OnetRefinedDetector
+
+        return OnetRefinedDetector(*(get_detector(n) for n in ("yunet", "yunet-640", "mtcnn")), name=name)
     if name in ("yunet", "yunet-640"):
         from core.detection.yunet import YuNetDetector
         from core.model_store import require_detector
