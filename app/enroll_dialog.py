@@ -91,7 +91,8 @@ class _EnrollBase(QDialog):
         from core.errors import describe
         from core.gallery.preview import preview_photo
 
-        analyzer, min_px, min_q = self.gallery.analyzer, self.gallery.settings.min_face_px, self.gallery.settings.min_quality
+        analyzer, min_px, min_q = (self.gallery.enrol_analyzer, self.gallery.settings.min_face_px,
+                                   self.gallery.settings.min_quality)
 
         def work(progress, cancel):
             out = []

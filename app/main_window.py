@@ -34,7 +34,7 @@ def load_engine(settings: Settings, gallery_dir: str | None):
     from core.gallery import Gallery
     from core.tf_runtime import device_name
 
-    live = FaceAnalyzer(settings, warmup=True, live=True)
+    live = FaceAnalyzer(settings, warmup=True, role="live")
     photos = FaceAnalyzer(settings, warmup=False)
     gallery = Gallery(gallery_dir or settings.gallery_dir(), settings=settings, analyzer=photos)
     if gallery.missing_embeddings():

@@ -1,6 +1,6 @@
 """The Settings dialog and the live view's threshold slider, over the core's one settings store.
 
-Model, detectors (photos/enrolment and live), operating-point targets and the
+Model, detectors (photos, enrolment and live), operating-point targets and the
 gallery folder are the engine settings that ``facerec`` uses too; camera and
 resolution are window state (the ``[gui]`` table).
 """
@@ -111,12 +111,14 @@ class SettingsDialog(QDialog):
         self.model.setCurrentIndex(max(0, self.model.findData(settings.model)))
         form.addRow("Embedding model", self.model)
         dets = list(available_detectors())
-        self.detector, self.live_detector = QComboBox(), QComboBox()
-        for box, value in ((self.detector, settings.detector), (self.live_detector, settings.live_detector)):
+        self.detector, self.enroll_detector, self.live_detector = QComboBox(), QComboBox(), QComboBox()
+        for box, value, label in ((self.detector, settings.detector, "Detector for photos"),
+                                  (self.enroll_detector, settings.enroll_detector, "Detector for enrolment"),
+                                  (self.live_detector, settings.live_detector, "Detector for the live view")):
             box.addItems(dets)
             box.setCurrentText(value)
-        form.addRow("Detector for photos and enrolment", self.detector)
-        form.addRow("Detector for the live view", self.live_detector)
+            box.setToolTip("\n".join(f"{k}: {v}" for k, v in available_detectors().items()))
+            form.addRow(label, box)
         self.far, self.fpir = QComboBox(), QComboBox()
         _choice(self.far, FAR_CHOICES, settings.verify_far)
         _choice(self.fpir, FPIR_CHOICES, settings.identify_fpir)
@@ -165,6 +167,7 @@ class SettingsDialog(QDialog):
     def result_settings(self) -> tuple[Settings, GuiState]:
         w, h = (int(v) for v in self.resolution.currentText().split("x"))
         s = dataclasses.replace(self.s, model=self.model.currentData(), detector=self.detector.currentText(),
+                                enroll_detector=self.enroll_detector.currentText(),
                                 live_detector=self.live_detector.currentText(), verify_far=float(self.far.currentData()),
                                 identify_fpir=float(self.fpir.currentData()), gallery=self.gallery.text().strip())
         s.check()

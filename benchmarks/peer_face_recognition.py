@@ -1,6 +1,6 @@
 """Our pipeline side by side with the dlib-based ``face_recognition`` package, on the same photos, in one run.
 
-    python benchmarks/peer_face_recognition.py PHOTOS_DIR --peer-python PEER_VENV/bin/python [--model M]
+    python benchmarks/peer_face_recognition.py PHOTOS_DIR --peer-python PEER_VENV/bin/python [--model M] [--detector D]
 
 This script installs nothing. Get the peer into a separate virtual environment:
 
@@ -63,9 +63,11 @@ def main() -> None:
     ap.add_argument("photos", type=Path)
     ap.add_argument("--peer-python", required=True)
     ap.add_argument("--model", default=None)
+    ap.add_argument("--detector", default=None)
     a = ap.parse_args()
     photos = sorted(p for p in a.photos.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
-    ours = [sys.executable, "main.py", "represent", "--json", *(["--model", a.model] if a.model else [])]
+    ours = [sys.executable, "main.py", "represent", "--json", *(["--model", a.model] if a.model else []),
+            *(["--detector", a.detector] if a.detector else [])]
     peer = [a.peer_python, "-c", PEER]
     rows = {}
     for name, cmd in (("facerec", ours), ("face_recognition", peer)):
@@ -82,7 +84,7 @@ def main() -> None:
     from core.model_zoo import get_spec
     from core.operating_points import verify_point
 
-    settings = load_settings(model=a.model)
+    settings = load_settings(model=a.model, detector=a.detector)
     spec = get_spec(settings.model)
     thr = verify_point(spec, settings, fingerprint=fingerprint(spec)).threshold
     pairs = pairs_of(photos)

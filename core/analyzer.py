@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from core.alignment import align_face
-from core.config import Settings, load_settings
+from core.config import ROLE_DETECTORS, Settings, load_settings
 from core.detection import DetectedFace, get_detector
 from core.embedding import Embedder, get_embedder
-from core.errors import BadInput, Cancelled, FaceRecError
+from core.errors import BadInput, Cancelled, FaceRecError, UsageError
 from core.imageio import ensure_rgb8, load_image
 from core.quality import Quality, assess
 
@@ -81,17 +81,26 @@ def detector_options(settings: Settings, name: str) -> dict:
 class FaceAnalyzer:
     """Holds one detector and one embedder; thread-safe for sequential calls.
 
-    ``live=True`` uses the settings' live detector (the live view, ``watch``); otherwise the
-    photo detector (represent, verify, identify, enrol).
+    ``role`` picks the settings' detector: "photos" (represent, verify, identify), "enrol" or "live"
+    (the live view, ``watch``); ``detector`` overrides it.
     """
 
     def __init__(self, settings: Settings | None = None, model: str | None = None, detector: str | None = None,
-                 warmup: bool = True, live: bool = False):
+                 warmup: bool = True, role: str = "photos"):
+        if role not in ROLE_DETECTORS:
+            raise UsageError(f"Unknown analyzer role '{role}'; use one of {', '.join(ROLE_DETECTORS)}.")
         base = settings or load_settings()
-        self.settings = base.replace(model=model, **({"live_detector": detector} if live else {"detector": detector}))
+        self.role = role
+        self.settings = base.replace(model=model, **{ROLE_DETECTORS[role]: detector})
         self.embedder: Embedder = get_embedder(self.settings.model, warmup=warmup)
-        name = self.settings.live_detector if live else self.settings.detector
+        name = getattr(self.settings, ROLE_DETECTORS[role])
         self.detector = get_detector(name, **detector_options(self.settings, name))
+
+    def for_role(self, role: str) -> FaceAnalyzer:
+        """The same model with the settings' detector for ``role`` (``self`` when that is this detector)."""
+        if getattr(self.settings, ROLE_DETECTORS[role]) == self.detector.name:
+            return self
+        return FaceAnalyzer(self.settings, warmup=False, role=role)  # the embedder is shared (cached)
 
     def detect(self, image: np.ndarray) -> list[DetectedFace]:
         return self.detector.detect(ensure_rgb8(image))

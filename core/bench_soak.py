@@ -40,7 +40,7 @@ def bench_soak(video: str, settings: Settings, minutes: float = 1.0, gallery: st
 
     if not Path(video).exists():
         raise UsageError(f"{video}: no such video.")
-    analyzer = FaceAnalyzer(settings, warmup=True, live=True)
+    analyzer = FaceAnalyzer(settings, warmup=True, role="live")
     g = Gallery(gallery or settings.gallery_dir(), settings=settings, analyzer=analyzer)
     rec = LiveRecognizer(analyzer, g)
     samples, frames, names, t0 = [], 0, 0, time.perf_counter()

@@ -4,7 +4,8 @@ Defaults live in :class:`Settings`; the file overrides them; command-line flags
 override the file for one run (never written back). The file has these tables::
 
     version = 1
-    [engine]            model, detector, live_detector, gallery, detect_size, min_face_size, min_face_px, top_k
+    [engine]            model, detector, enroll_detector, live_detector, gallery, detect_size, min_face_size,
+                        min_face_px, top_k
     [operating_points]  verify_far, identify_fpir, verify_threshold, identify_threshold, min_quality,
                         person_adaptation
     [index]             exact_index_limit, large_index
@@ -29,11 +30,13 @@ from core.fileutil import write_text_atomic
 from core.paths import default_gallery_dir, settings_path
 
 SETTINGS_VERSION = 1
-DEFAULT_MODEL = "facenet"
+DEFAULT_MODEL = "sface"
 LARGE_INDEX_KINDS = ("binary", "hnsw")
+ROLE_DETECTORS = {"photos": "detector", "enrol": "enroll_detector", "live": "live_detector"}  # role -> setting
 
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "engine": ("model", "detector", "live_detector", "gallery", "detect_size", "min_face_size", "min_face_px", "top_k"),
+    "engine": ("model", "detector", "enroll_detector", "live_detector", "gallery", "detect_size", "min_face_size",
+               "min_face_px", "top_k"),
     "operating_points": ("verify_far", "identify_fpir", "verify_threshold", "identify_threshold", "min_quality",
                          "person_adaptation"),
     "index": ("exact_index_limit", "large_index"),
@@ -45,7 +48,8 @@ class Settings:
     """Engine settings. A ``*_threshold`` of None means "use the model's calibrated operating point"."""
 
     model: str = DEFAULT_MODEL
-    detector: str = "mtcnn"             # photos and enrolment (represent, verify, identify, enroll)
+    detector: str = "yunet-onet"        # photos: represent, verify, identify (as accurate as MTCNN, 3x faster)
+    enroll_detector: str = "yunet-onet"  # enrolment: the most accurate on the measurements (docs/accuracy.md)
     live_detector: str = "yunet"        # the live view and `facerec watch` (the fastest that agrees with MTCNN)
     gallery: str = ""                   # "" = the default gallery in the user data folder
     detect_size: int = 640              # long side (px) of the canvas MTCNN runs on
@@ -78,7 +82,7 @@ class Settings:
         for f in dataclasses.fields(self):
             _check_type(f.name, getattr(self, f.name), f.type)
         known = sorted(available_detectors())
-        for name in ("detector", "live_detector"):
+        for name in ROLE_DETECTORS.values():
             if getattr(self, name) not in known:
                 raise BadValue(f"{name} = {getattr(self, name)!r} is not a known detector; use one of {', '.join(known)}.")
         if self.large_index not in LARGE_INDEX_KINDS:

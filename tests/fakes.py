@@ -85,6 +85,9 @@ class FakeAnalyzer:
         self.embedder = embedder or FakeEmbedder()
         self.detector = FakeDetector()
 
+    def for_role(self, role):
+        return self
+
     def align(self, image, faces):
         import cv2
 

@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.config import Settings, load_settings
+from core.config import ROLE_DETECTORS, Settings, load_settings
 from core.errors import UsageError
 from core.imageio import expand_image_paths
 
@@ -45,24 +45,24 @@ def note(msg: str) -> None:
 
 def settings_from(args) -> Settings:
     """The settings store with this command's flags applied (flags are never written back)."""
-    det = getattr(args, "detector", None)
-    return load_settings(model=getattr(args, "model", None), detector=det if not getattr(args, "live", False) else None,
-                         live_detector=det if getattr(args, "live", False) else None,
-                         gallery=getattr(args, "gallery", None))
+    role_detector = ROLE_DETECTORS[getattr(args, "role", "photos")]  # --detector sets the command's detector
+    return load_settings(model=getattr(args, "model", None), gallery=getattr(args, "gallery", None),
+                         **{role_detector: getattr(args, "detector", None)})
 
 
-def analyzer_from(args, live: bool = False):
+def analyzer_from(args):
+    """The analyzer for this command's role (``args.role``: photos, enrol or live)."""
     from core.analyzer import FaceAnalyzer
 
-    return FaceAnalyzer(settings_from(args), warmup=False, live=live)  # one-shot commands: no warm-up pass
+    return FaceAnalyzer(settings_from(args), warmup=False, role=getattr(args, "role", "photos"))  # no warm-up pass
 
 
-def gallery_from(args, with_analyzer: bool = True, live: bool = False):
+def gallery_from(args, with_analyzer: bool = True):
     """The settings' gallery (or ``--gallery``); ``with_analyzer=False`` for commands that load no model."""
     from core.gallery import Gallery
 
     settings = settings_from(args)
-    analyzer = analyzer_from(args, live=live) if with_analyzer else None
+    analyzer = analyzer_from(args) if with_analyzer else None
     return Gallery(settings.gallery_dir(), settings=settings, warn=note, analyzer=analyzer)
 
 

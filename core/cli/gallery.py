@@ -43,7 +43,7 @@ def cmd_watch(args) -> tuple[dict, int]:
 
     src = open_source(args.source)
     frames_out = []
-    with gallery_from(args, live=True) as g:
+    with gallery_from(args) as g:
         rec = LiveRecognizer(g.analyzer, g, threshold=args.threshold)
         n = 0
         try:
@@ -110,7 +110,7 @@ def register(sub) -> None:
     gallery_flag(p)
     p.add_argument("--name", required=True)
     p.add_argument("paths", nargs="+", help="image files or folders (searched recursively)")
-    p.set_defaults(func=cmd_enroll)
+    p.set_defaults(func=cmd_enroll, role="enrol")
 
     p = sub.add_parser("identify", parents=[common], help="name the faces in photos")
     gallery_flag(p)
@@ -122,7 +122,7 @@ def register(sub) -> None:
     p.add_argument("source", help="video file, camera index (0, 1, ...) or folder of images")
     p.add_argument("--max-frames", type=int, default=None)
     p.add_argument("--every", type=int, default=1, help="process every n-th frame")
-    p.set_defaults(func=cmd_watch, live=True)
+    p.set_defaults(func=cmd_watch, role="live")
 
     p = sub.add_parser("gallery", parents=[common], help="|".join(ACTIONS))
     gallery_flag(p)

@@ -74,6 +74,11 @@ class Gallery:
             self._analyzer = FaceAnalyzer(self.settings, warmup=False)
         return self._analyzer
 
+    @property
+    def enrol_analyzer(self):
+        """The analyzer enrolment uses: the same model with the settings' enrolment detector."""
+        return self.analyzer.for_role("enrol")
+
     def use_analyzer(self, analyzer) -> None:
         """Share an already-loaded analyzer (the GUI loads one for the live view)."""
         if analyzer.embedder.name != self.spec.name:
@@ -112,7 +117,7 @@ class Gallery:
     def _enroller(self) -> Enroller:
         self.store.ensure_model(self.model_key, self.spec.name, self.spec.embedding_size,
                                 self.model_key.split(":", 1)[1])
-        return Enroller(self.store, self.indexes, self.analyzer, self.model_key, self.settings.min_face_px,
+        return Enroller(self.store, self.indexes, self.enrol_analyzer, self.model_key, self.settings.min_face_px,
                         lambda name: get_spec(name).alignment(), self.settings.min_quality)
 
     # ------------------------------------------------------------ operating point

@@ -36,13 +36,13 @@ def test_verify_pairs_on_100_labelled_val_pairs(val_people, tmp_path):
     assert len(same) == 50
     csv = tmp_path / "pairs.csv"
     csv.write_text("".join(f"{a},{b},{lab}\n" for a, b, lab in same + diff))
-    proc = facenet("verify", "--pairs", str(csv), "--json")
+    proc = run("verify", "--pairs", str(csv), "--json")  # default settings: the acceptance check of issue 10
     assert proc.returncode == 0, proc.stderr
     doc = parse_one_json(proc.stdout)
     assert len(doc["pairs"]) == 100
     assert [p["a"] for p in doc["pairs"]] == [str(a) for a, _, _ in same + diff]
     correct = sum(p["same"] == bool(p["label"]) for p in doc["pairs"])
-    assert correct >= 95, f"only {correct}/100 pairs right"
+    assert correct >= 97, f"only {correct}/100 pairs right"
     assert doc["accuracy"] == pytest.approx(correct / 100)
 
 
@@ -91,10 +91,10 @@ def test_verify_pairs_reports_a_photo_without_a_face_in_its_pair(val_people, tmp
 
     blank = tmp_path / "blank.png"
     Image.new("RGB", (200, 200), (128, 128, 128)).save(blank)
-    a, b = val_people["madonna"][:2]
+    a, b = val_people["ben_afflek"][:2]
     csv = tmp_path / "pairs.csv"
     csv.write_text(f"{a},{b},1\n{a},{blank},1\n")
-    proc = facenet("verify", "--pairs", str(csv), "--json")
+    proc = run("verify", "--pairs", str(csv), "--json")
     assert proc.returncode == 0, proc.stderr      # a bad pair does not change the exit code
     doc = parse_one_json(proc.stdout)
     good, bad = doc["pairs"]
@@ -102,6 +102,6 @@ def test_verify_pairs_reports_a_photo_without_a_face_in_its_pair(val_people, tmp
     assert doc["accuracy"] == 0.5 and doc["no_face_pairs"] == 1
     assert doc["operating_point"]["source"] in ("calibration", "fallback") and doc["threshold"] == pytest.approx(
         doc["operating_point"]["threshold"], abs=1e-4)
-    proc = facenet("verify", "--pairs", str(csv), "--threshold", "0.99", "--json")
+    proc = run("verify", "--pairs", str(csv), "--threshold", "0.99", "--json")
     doc = parse_one_json(proc.stdout)
     assert doc["operating_point"] == {"threshold": 0.99, "source": "override"} and doc["pairs"][0]["same"] is False

@@ -68,7 +68,8 @@ def test_sigkill_during_enroll_loses_nothing_reported(tmp_path, train_people):
         assert len(enrolled) >= 30
         # every reported image is in the gallery, unless enrolment rejects it (e.g. two faces): check those again
         for p in (p for p in reported if p not in enrolled):
-            rejection, _, _ = choose_face(next(g.analyzer.analyze_paths([p])), g.settings.min_face_px)
+            rejection, _, _ = choose_face(next(g.enrol_analyzer.analyze_paths([p])), g.settings.min_face_px,
+                                         min_quality=g.settings.min_quality)
             assert rejection is not None, f"{p} was reported as enrolled but is missing"
 
 
