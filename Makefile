@@ -33,8 +33,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 
+# two workers, a file per worker: tests that share a costly session fixture (a training run, the GUI) sit in one file
 test: test-models lint
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -n 2 --dist loadfile
 
 bench: setup
 	$(FACEREC) bench embed --json

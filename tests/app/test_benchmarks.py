@@ -1,18 +1,16 @@
 """The speed benchmarks run and report what they promise (figures go in docs/benchmarks.md, not asserts)."""
 
-import json
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.cli_run import facerec as run_facerec
+from tests.cli_run import one_json
 
 
 def facerec(*args):
-    proc = subprocess.run([sys.executable, "main.py", *args], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    proc = run_facerec(*args, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(proc.stdout)
+    return one_json(proc)
 
 
 @pytest.mark.slow

@@ -11,8 +11,6 @@ from PySide6.QtCore import QTimer
 
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.xdist_group("gui")  # shares a costly session fixture: one worker
-
 
 @pytest.fixture
 def window(qtbot, two_people_gallery, tmp_path):

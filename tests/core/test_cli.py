@@ -1,21 +1,16 @@
 """The CLI as a user runs it: real processes, real photos, one JSON document on stdout."""
 
 import itertools
-import json
 import random
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT
+from tests.cli_run import facerec, one_json
 
 
 def run(*args, timeout=600):
-    proc = subprocess.run([sys.executable, "main.py", *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=timeout)
-    return proc
+    return facerec(*args, timeout=timeout)
 
 
 def facenet(*args):
@@ -23,9 +18,7 @@ def facenet(*args):
 
 
 def parse_one_json(stdout: str):
-    doc, end = json.JSONDecoder().raw_decode(stdout.lstrip())
-    assert stdout.lstrip()[end:].strip() == "", "stdout must hold exactly one JSON document"
-    return doc
+    return one_json(stdout)
 
 
 @pytest.mark.slow

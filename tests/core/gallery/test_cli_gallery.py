@@ -1,27 +1,15 @@
 """The issue's end-to-end check with real processes: enroll four people, identify all val photos, remove one."""
 
-import json
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.cli_run import facerec as run_facerec
+from tests.cli_run import one_json
 from tests.core.gallery.conftest import ENROLLED, STRANGER
-
-pytestmark = pytest.mark.xdist_group("gallery_template")  # shares a costly session fixture: one worker
 
 
 def facerec(*args):
-    proc = subprocess.run([sys.executable, "main.py", *args, "--model", "facenet"], capture_output=True, text=True,
-                          cwd=ROOT, timeout=600)
-    return proc
-
-
-def one_json(proc):
-    doc, end = json.JSONDecoder().raw_decode(proc.stdout)
-    assert proc.stdout[end:].strip() == ""
-    return doc
+    return run_facerec(*args, "--model", "facenet")
 
 
 @pytest.mark.slow

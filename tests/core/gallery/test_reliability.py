@@ -14,8 +14,6 @@ from core.gallery import Gallery
 from core.gallery.acceptance import choose_face
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.xdist_group("gallery_template")  # shares a costly session fixture: one worker
-
 ENROLL_SCRIPT = r"""
 import sys
 from core.gallery import Gallery

@@ -11,8 +11,6 @@ from core.errors import GalleryError, IdentityNotFound
 from core.gallery import Gallery
 from tests.core.gallery.conftest import ENROLLED, STRANGER
 
-pytestmark = pytest.mark.xdist_group("gallery_template")  # shares a costly session fixture: one worker
-
 
 def _names(g, paths):
     return [r["faces"][0]["name"] if r["faces"] else "NOFACE" for r in g.identify_paths(paths)]
