@@ -9,6 +9,10 @@ Two operating points per model:
   1%) *for this gallery*: a 1:N score is a maximum over every enrolled person, so the
   threshold grows with the gallery.
 
+A 1:1 point must still accept most true matches: when the model's calibration shows a
+true-accept rate under ``MIN_VERIFY_TAR`` at the requested rate (OpenFace: 29% at 1e-3),
+the strictest calibrated rate that reaches it is used, and the point says so.
+
 A user override (a flag or ``*_threshold`` in the settings) wins; without a
 calibration the model's ``fallback_threshold`` is used and says so.
 """
@@ -25,6 +29,7 @@ from core.model_zoo import ModelSpec
 from core.paths import data_dir
 
 BUNDLED = Path(__file__).resolve().parent / "calibration"
+MIN_VERIFY_TAR = 0.9  # a 1:1 point that rejects more than 1 true match in 10 is not offered
 
 
 @dataclass
@@ -69,6 +74,12 @@ def save_calibration(spec: ModelSpec, fingerprint: str, doc: dict, bundled: bool
     return path
 
 
+def usable_far(verify: dict) -> float | None:
+    """The strictest calibrated FAR whose true-accept rate is at least MIN_VERIFY_TAR (None: no TARs stored)."""
+    rates = [f for f, t in zip(verify.get("far", []), verify.get("tar") or []) if t >= MIN_VERIFY_TAR]
+    return min(rates) if rates else None
+
+
 def verify_point(spec: ModelSpec, settings: Settings, override: float | None = None,
                  fingerprint: str = "") -> OperatingPoint:
     far = settings.verify_far
@@ -78,8 +89,14 @@ def verify_point(spec: ModelSpec, settings: Settings, override: float | None = N
     if cal and cal.get("verify"):
         from core.metrics import threshold_for_rate
 
-        thr = threshold_for_rate(cal["verify"]["far"], cal["verify"]["threshold"], far)
-        return OperatingPoint(thr, "calibration", {"far": far}, cal.get("provenance", {}))
+        target = {"far": far}
+        usable = usable_far(cal["verify"])
+        if usable is not None and far < usable:
+            target = {"far": usable, "requested_far": far,
+                      "note": f"{spec.name} accepts under {MIN_VERIFY_TAR:.0%} of true matches at FAR {far:g}; "
+                              f"using FAR {usable:g}, the strictest rate at which it does"}
+        thr = threshold_for_rate(cal["verify"]["far"], cal["verify"]["threshold"], target["far"])
+        return OperatingPoint(thr, "calibration", target, cal.get("provenance", {}))
     return OperatingPoint(spec.fallback_threshold, "fallback", {"far": far},
                           {"note": f"{spec.name} is not calibrated; run `facerec eval --lfw DIR --model {spec.name} "
                                    "--calibrate`"})

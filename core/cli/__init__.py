@@ -94,6 +94,8 @@ def _print_human(doc: dict, out) -> None:
         verdict = "SAME person" if doc["same"] else "DIFFERENT people"
         out.write(f"{verdict}: similarity {doc['score']:.3f} (threshold {doc['threshold']:.3f}, "
                   f"{doc.get('operating_point', {}).get('source', '')}, model {doc['model']})\n")
+        if doc.get("operating_point", {}).get("note"):
+            out.write(f"note: {doc['operating_point']['note']}\n")
         return
     out.write(json.dumps(doc, indent=2) + "\n")
 

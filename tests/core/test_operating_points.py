@@ -86,3 +86,21 @@ def test_lfw_pair_files_and_missing_parts(tmp_path):
         read_pairs(p)
     with pytest.raises(DatasetError, match="images_deepfunneled"):
         check_tree(tmp_path, ("pairs.txt",))
+
+
+def test_a_weak_model_gets_the_strictest_1to1_point_that_still_accepts_true_matches():
+    from core.operating_points import MIN_VERIFY_TAR
+
+    fake = FakeAnalyzer(FakeEmbedder(name="fake-weak")).embedder
+    rng = np.random.default_rng(1)
+    imp, gen = rng.normal(0.0, 0.1, 200_000), rng.normal(0.3, 0.1, 20_000)  # poorly separated
+    table = far_table(imp)
+    table["tar"] = [float(np.mean(gen >= t)) for t in table["threshold"]]
+    save_calibration(fake.spec, fake.fingerprint, {"provenance": {"data": "synthetic"}, "verify": table})
+    v = verify_point(fake.spec, Settings(), fingerprint=fake.fingerprint)
+    assert v.target["requested_far"] == 1e-3 and v.target["far"] > 1e-3 and "note" in v.target
+    assert np.mean(gen >= v.threshold) >= MIN_VERIFY_TAR - 0.01
+    stricter = [f for f, t in zip(table["far"], table["tar"]) if f < v.target["far"]]
+    assert all(t < MIN_VERIFY_TAR for f, t in zip(table["far"], table["tar"]) if f in stricter)
+    loose = verify_point(fake.spec, Settings(verify_far=0.1), fingerprint=fake.fingerprint)
+    assert loose.target == {"far": 0.1}                            # a looser request is kept as asked
