@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.training.config import BACKBONES, DEFAULTS, HEADS, STRATEGIES
+from core.training.finetune import FINETUNE_STEPS
 
 
 def path_row(edit: QLineEdit, mode: str = "dir") -> QWidget:
@@ -254,7 +255,7 @@ class FinetuneDialog(_JobDialog):
         self.name = QLineEdit(placeholderText="default: MODEL-ft-N")
         self.steps = QSpinBox()
         self.steps.setRange(10, 100_000)
-        self.steps.setValue(150)
+        self.steps.setValue(FINETUNE_STEPS)
         info = QLabel("A margin head is trained on your enrolled people's stored face crops; some faces per person "
                       "are held out to measure before and after. The result is a new model version; the current "
                       "one stays selectable.")

@@ -194,9 +194,13 @@ def extract_member(archive: Path, member: str, dest: Path, sha: str | None = Non
 def fetch_member(spec: ModelSpec, progress: Progress = quiet, from_file: Path | None = None) -> Path:
     """The verified weights file of a built-in model in the cache. ``from_file`` may be the archive or
     the weights file itself (identified by its SHA-256)."""
-    src = spec.source
-    assert src is not None
-    dest = member_path(spec)
+    assert spec.source is not None
+    return _fetch_verified(spec.source, member_path(spec), progress, from_file)
+
+
+def _fetch_verified(src: WeightSource, dest: Path, progress: Progress, from_file: Path | None) -> Path:
+    """``dest`` holding ``src``'s member, verified: already cached, copied from ``from_file`` when that is the
+    member itself, or extracted from the (fetched or given) archive."""
     if have_verified(dest, src.member_sha256):
         return dest
     if from_file is not None and Path(from_file).is_file() and sha256_file(Path(from_file)) == src.member_sha256:
@@ -214,16 +218,7 @@ def detector_path(src: WeightSource) -> Path:
 
 def fetch_detector(src: WeightSource, progress: Progress = quiet, from_file: Path | None = None) -> Path:
     """The verified weights file of a detector (YuNet), fetched from its archive once."""
-    dest = detector_path(src)
-    if have_verified(dest, src.member_sha256):
-        return dest
-    if from_file is not None and Path(from_file).is_file() and sha256_file(Path(from_file)) == src.member_sha256:
-        with atomic_path(dest) as tmp:
-            shutil.copyfile(from_file, tmp)
-        return dest
-    archive = fetch_archive(src, progress=progress, from_file=from_file)
-    progress(f"Extracting {Path(src.member).name} ...")
-    return extract_member(archive, src.member, dest, src.member_sha256)
+    return _fetch_verified(src, detector_path(src), progress, from_file)
 
 
 def require_detector(src: WeightSource, name: str) -> Path:

@@ -55,6 +55,7 @@ class TrainConfig:
     init: str = ""                                        # start from this model's backbone weights
     augment: bool = False                                 # random crops and colour jitter (small data)
     freeze_bn: bool = False                               # keep batch-norm statistics (fine-tuning on few faces)
+    head_init: str = ""                                   # .npy (embedding_size, classes): the head's first weights
     name: str = ""                                        # a label for the runs table
 
     def check(self) -> None:

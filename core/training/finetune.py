@@ -110,6 +110,9 @@ def default_init() -> str:
     raise UsageError("No trainable pretrained model is available.")
 
 
+FINETUNE_STEPS = 80  # the loss is near 0 by step 40 on 5 people; 80 steps take ~7 min on a 2-core CPU
+
+
 def finetune_from_gallery(gallery_dir: Path, init: str | None = None, name: str | None = None,
                           steps: int | None = None, progress: Callable | None = None,
                           cancel: Callable[[], bool] | None = None) -> dict:
@@ -143,10 +146,16 @@ def finetune_from_gallery(gallery_dir: Path, init: str | None = None, name: str 
 
     write_shards(items, len(flat), run / "data", 10_000, f"gallery:{Path(gallery_dir).resolve()}:{len(flat)}",
                  extra={"classes": len(classes), "class_names": classes})
-    cfg = TrainConfig(data=str(run / "data"), out=str(run / "train"), head="arcface", steps=steps or 150,
-                      batch_size=32, optimizer="sgd", lr=[0.01, 0.001], weight_decay=5e-4, augment=True,
+    # the head starts at each person's centroid of the pretrained embeddings: a random head's first
+    # gradients would wreck the pretrained features (measured: rank-1 on held-out faces 1.0 -> 0.24)
+    embed = get_embedder(init, warmup=False).embed
+    centroids = np.stack([embed(np.stack(train_set[n])).mean(axis=0) for n in classes], axis=1)
+    centroids /= np.linalg.norm(centroids, axis=0, keepdims=True)
+    np.save(run / "head_init.npy", centroids.astype(np.float32))
+    cfg = TrainConfig(data=str(run / "data"), out=str(run / "train"), head="arcface", steps=steps or FINETUNE_STEPS,
+                      batch_size=32, optimizer="sgd", lr=[0.001, 0.0001], weight_decay=5e-4, augment=True,
                       freeze_bn=True, checkpoint_every=10_000, init=init, margin_s=32.0, name=name or "",
-                      **base)
+                      head_init=str(run / "head_init.npy"), **base)
 
     def show(rec):
         if progress is not None:

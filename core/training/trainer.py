@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from core.errors import UsageError
+from core.errors import BadValue, UsageError
 from core.tf_runtime import multiworker_strategy, tf
 from core.training.config import NETWORK_KEYS, TrainConfig
 from core.training.data import make_dataset
@@ -79,6 +79,13 @@ class Trainer:
             kw = {} if cfg.head == "softmax" else {"s": cfg.margin_s, "m": cfg.margin_m, "easy_margin": cfg.easy_margin}
             self.head = build_head(cfg.head, classes, **kw)
             self.head.build((None, cfg.embedding_size))
+            if cfg.head_init:  # e.g. class centroids of the pretrained embeddings ("imprinting")
+                import numpy as np
+
+                w = np.load(cfg.head_init, allow_pickle=False)
+                if tuple(w.shape) != tuple(self.head.w.shape):
+                    raise BadValue(f"head_init {cfg.head_init}: shape {w.shape}, the head needs {tuple(self.head.w.shape)}.")
+                self.head.w.assign(w.astype("float32"))
             bounds = cfg.boundaries()
             self.schedule = keras.optimizers.schedules.PiecewiseConstantDecay(bounds, list(cfg.lr)) if bounds \
                 else (lambda step: cfg.lr[0])

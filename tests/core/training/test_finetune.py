@@ -31,6 +31,9 @@ def test_finetune_from_gallery_makes_a_new_version_and_rollback_restores_the_old
     assert doc["licence"].startswith("Apache-2.0")             # the parent's licence travels with the weights
     for side in ("before", "after"):
         assert doc[side]["held_out_faces"] >= 3 and 0.0 <= doc[side]["rank1"] <= 1.0
+    # the pretrained features survive (a random head's first steps once wrecked them: rank-1 1.0 -> 0.24)
+    assert doc["after"]["rank1"] >= doc["before"]["rank1"] - 0.1, doc
+    assert doc["after"]["same_mean"] - doc["after"]["different_mean"] > 0.25, doc
     assert doc["steps"] == 4 and doc["train_faces"] >= 15
     from core.model_zoo import get_spec
 
