@@ -32,25 +32,25 @@ class IndexManager:
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.model_key)
         return self.store.root / f"index-{safe}.faiss"
 
-    def _db_changed(self) -> bool:
-        v = self.store.data_version()
-        changed = v != self._seen_version
-        self._seen_version = v
-        return changed
-
     def index(self) -> VectorIndex:
         """The index, loaded and checked against the database (rebuilt when they disagree)."""
         with self.lock:
-            if self._index is not None and not self._db_changed():
+            # the version is read *before* the rows: a commit landing while they are read leaves a newer
+            # version behind, so the next call checks again (reading it after would mark that commit as seen)
+            version = self.store.data_version()
+            if self._index is not None and version == self._seen_version:
                 return self._index
             ids = self.store.embedding_ids(self.model_key)
-            idx = VectorIndex.load(self.path)
-            if idx is None or not idx.header.matches(self.model_key, len(ids), ids_fingerprint(ids)):
-                if idx is not None or self.path.exists():
-                    self.warn(f"The search index {self.path.name} disagrees with the database; rebuilding it.")
-                idx = self.rebuild()
+            n, fp = len(ids), ids_fingerprint(ids)
+            idx = self._index
+            if idx is None or not idx.header.matches(self.model_key, n, fp):
+                idx = VectorIndex.load(self.path)
+                if idx is None or not idx.header.matches(self.model_key, n, fp):
+                    if idx is not None or self.path.exists():
+                        self.warn(f"The search index {self.path.name} disagrees with the database; rebuilding it.")
+                    idx = self.rebuild()
             self._index = idx
-            self._db_changed()
+            self._seen_version = version
             return idx
 
     def rebuild(self) -> VectorIndex:
@@ -74,7 +74,7 @@ class IndexManager:
             elif ids:
                 idx.add(np.asarray(ids, np.int64), np.stack(vecs))
                 idx.save(self.path)
-            self._db_changed()
+            self._seen_version = None  # checked against the rows on the next call: another process may commit too
 
     def removed(self, ids: list[int]) -> None:
         with self.lock:
@@ -88,7 +88,7 @@ class IndexManager:
             for other in self.store.root.glob("index-*.faiss"):
                 if other != self.path:
                     other.unlink(missing_ok=True)
-            self._db_changed()
+            self._seen_version = None
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         idx = self.index()

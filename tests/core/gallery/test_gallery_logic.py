@@ -122,3 +122,33 @@ def test_decide_name_rule():
     assert decide_name([], 0.55) == (None, -1.0)
     assert decide_name([("a", 0.6)], 0.55, {"a": 0.65}) == (None, 0.6)  # a person's own, higher bar
     assert decide_name([("a", 0.6)], 0.55, {"a": 0.3}) == ("a", 0.6)   # never below the gallery's
+
+
+def test_a_commit_landing_while_the_index_is_checked_is_not_missed(tmp_path, people):
+    """Another process commits after the reader read the rows, before the reader next asks for the database
+    version: the reader's next look must still see that face (it once noted the newer version as seen after
+    building from the older rows, and kept a stale index until the next commit)."""
+    enrol, _ = people
+    settings = Settings(model="facenet")
+    with Gallery(tmp_path / "g", settings=settings, analyzer=FakeAnalyzer()) as writer:
+        writer.enroll("p0", enrol["p0"][:3])
+        with Gallery(tmp_path / "g", settings=settings, analyzer=FakeAnalyzer()) as reader:
+            assert len(reader.index()) == 3
+            writer.enroll("p1", enrol["p1"][:1])          # a change the reader has to pick up
+            rows, version = reader.store.embedding_ids, reader.store.data_version
+            state = {"armed": False, "done": False}
+
+            def read_rows(key):
+                state["armed"] = True
+                return rows(key)
+
+            def read_version():
+                if state["armed"] and not state["done"]:
+                    state["done"] = True
+                    writer.enroll("p2", enrol["p2"][:2])  # lands after the rows were read
+                return version()
+
+            reader.store.embedding_ids, reader.store.data_version = read_rows, read_version
+            reader.index()
+            assert len(reader.index()) == reader.count()[1] == 6
+            assert state["done"]
