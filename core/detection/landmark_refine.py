@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from core.detection.base import DetectedFace, Detector
+from core.detection.mtcnn_tf import normalize
 from core.tf_runtime import run_tf, tf
 
 CROP = 48
@@ -44,16 +45,13 @@ def crop_square(image: np.ndarray, box: np.ndarray, size: int = CROP) -> np.ndar
 
 
 class OnetRefinedDetector(Detector):
-    """Faces from the first of ``finders`` that finds any; landmarks and boxes from MTCNN's O-Net on the
-    full-resolution image."""
+    """Faces from the first of ``finders`` that finds any; landmarks and boxes from MTCNN's O-Net
+    (``nets``: an MTCNN detector's loaded nets) on the full-resolution image."""
 
-    def __init__(self, *finders: Detector, name: str = "yunet-onet"):
-        from core.detection.mtcnn_tf import _Nets
-
+    def __init__(self, *finders: Detector, nets, name: str = "yunet-onet"):
         self.finders, self.name = finders, name
-        self._nets = run_tf(_Nets)
         t = tf()
-        self._onet = t.function(self._nets.onet, input_signature=[t.TensorSpec((None, CROP, CROP, 3), t.float32)],
+        self._onet = t.function(nets.onet, input_signature=[t.TensorSpec((None, CROP, CROP, 3), t.float32)],
                                 autograph=False)
 
     def detect(self, image: np.ndarray) -> list[DetectedFace]:
@@ -64,8 +62,7 @@ class OnetRefinedDetector(Detector):
         else:
             return []
         boxes = np.round(square_boxes(np.stack([f.box for f in faces]).astype(np.float32)))  # whole pixels
-        crops = np.stack([crop_square(image, b) for b in boxes]).astype(np.float32)
-        crops = (crops - 127.5) * 0.0078125
+        crops = normalize(np.stack([crop_square(image, b) for b in boxes]))
         reg, lms, _ = run_tf(lambda: [v.numpy() for v in self._onet(tf().constant(crops))])
         side = boxes[:, 2] - boxes[:, 0]
         lx = side[:, None] * lms[:, 0:5] + boxes[:, 0:1]

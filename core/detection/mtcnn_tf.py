@@ -47,6 +47,11 @@ def _load_weights(name: str) -> list[np.ndarray]:
     return [np.asarray(a, np.float32) for a in arrays]
 
 
+def normalize(pixels: np.ndarray) -> np.ndarray:
+    """uint8 RGB -> float32 in [-1, 1), the P/R/O-Net input scale."""
+    return (pixels.astype(np.float32) - 127.5) * 0.0078125
+
+
 def _prelu(t, x, alpha):
     return t.nn.relu(x) - alpha * t.nn.relu(-x)
 
@@ -171,14 +176,14 @@ class MTCNNDetector(Detector):
         self.detect_size = int(detect_size)
         self.min_face_size = int(min_face_size)
         self.thresholds = tuple(float(v) for v in thresholds)
-        self._nets = run_tf(_Nets)
+        self.nets = run_tf(_Nets)  # shared with yunet-onet, which runs the O-Net alone
         self._graphs: dict[tuple[int, int], object] = {}
 
     def _graph(self, ch: int, cw: int):
         g = self._graphs.get((ch, cw))
         if g is not None:
             return g
-        t, nets = tf(), self._nets
+        t, nets = tf(), self.nets
         scales = pyramid_scales(ch, cw, self.min_face_size)
         tp, tr, to = self.thresholds
 
@@ -230,7 +235,7 @@ class MTCNNDetector(Detector):
         interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
         small = cv2.resize(image, (nw, nh), interpolation=interp) if (nh, nw) != (h, w) else image
         canvas = np.zeros((ch, cw, 3), np.float32)
-        canvas[:nh, :nw] = (small.astype(np.float32) - 127.5) * 0.0078125
+        canvas[:nh, :nw] = normalize(small)
         def run():
             return [v.numpy() for v in self._graph(ch, cw)(tf().constant(canvas))]
 

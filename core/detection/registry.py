@@ -36,7 +36,8 @@ def _build(name: str, **options) -> Detector:
     if name == "yunet-onet":
         from core.detection.landmark_refine import OnetRefinedDetector
 
-        return OnetRefinedDetector(*(get_detector(n) for n in ("yunet", "yunet-640", "mtcnn")), name=name)
+        mtcnn = get_detector("mtcnn")  # the last fallback; its nets give the O-Net (loaded once)
+        return OnetRefinedDetector(get_detector("yunet"), get_detector("yunet-640"), mtcnn, nets=mtcnn.nets, name=name)
     if name in ("yunet", "yunet-640"):
         from core.detection.yunet import YuNetDetector
         from core.model_store import require_detector

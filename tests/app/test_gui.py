@@ -176,19 +176,12 @@ def test_screenshot_automation(two_people_gallery, clip, tmp_path):
     assert img.std() > 10  # not blank
 
 
-def test_closing_the_window_cancels_and_waits_for_its_jobs(qtbot, two_people_gallery, tmp_path):
-    import shutil
+def test_closing_the_window_cancels_and_waits_for_its_jobs(qtbot, window):
     import time as _time
 
-    from app.main_window import MainWindow
     from app.workers import Job
 
-    gal = tmp_path / "gallery"
-    shutil.copytree(two_people_gallery, gal)
-    win = MainWindow(gallery_dir=str(gal))
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitUntil(lambda: win.recognizer is not None, timeout=180_000)
+    win = window
     steps = []
 
     def long_work(progress, cancel):

@@ -56,8 +56,9 @@ def test_refiner_falls_back_to_the_next_finder(photos):
     from core.detection.landmark_refine import OnetRefinedDetector
 
     img = photos[0]
-    alone = OnetRefinedDetector(get_detector("yunet")).detect(img)
-    after_miss = OnetRefinedDetector(_Nothing(), get_detector("yunet")).detect(img)
+    nets = get_detector("mtcnn").nets
+    alone = OnetRefinedDetector(get_detector("yunet"), nets=nets).detect(img)
+    after_miss = OnetRefinedDetector(_Nothing(), get_detector("yunet"), nets=nets).detect(img)
     assert len(alone) >= 1 and len(after_miss) == len(alone)
     np.testing.assert_allclose(after_miss[0].landmarks, alone[0].landmarks)
-    assert OnetRefinedDetector(_Nothing()).detect(img) == []
+    assert OnetRefinedDetector(_Nothing(), nets=nets).detect(img) == []
