@@ -95,12 +95,15 @@ class FaceAnalyzer:
         self.embedder: Embedder = get_embedder(self.settings.model, warmup=warmup)
         name = getattr(self.settings, ROLE_DETECTORS[role])
         self.detector = get_detector(name, **detector_options(self.settings, name))
+        self._roles: dict[str, FaceAnalyzer] = {}
 
     def for_role(self, role: str) -> FaceAnalyzer:
         """The same model with the settings' detector for ``role`` (``self`` when that is this detector)."""
         if getattr(self.settings, ROLE_DETECTORS[role]) == self.detector.name:
             return self
-        return FaceAnalyzer(self.settings, warmup=False, role=role)  # the embedder is shared (cached)
+        if role not in self._roles:  # built once: the embedder and detector are shared (cached)
+            self._roles[role] = FaceAnalyzer(self.settings, warmup=False, role=role)
+        return self._roles[role]
 
     def detect(self, image: np.ndarray) -> list[DetectedFace]:
         return self.detector.detect(ensure_rgb8(image))

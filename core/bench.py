@@ -59,11 +59,7 @@ def bench_embed(model: str | None = None, batches: tuple[int, ...] = (1, 8, 32, 
             if dt >= seconds and n >= 2 * b:
                 break
         out.append({"batch": b, "images_per_s": round(n / dt, 1), "ms_per_batch": round(dt / (n / b) * 1000, 2)})
-    from core.embedding import CPU_CHUNK
-    from core.tf_runtime import has_gpu
-
-    chunk = None if has_gpu() else CPU_CHUNK  # a CPU runs every batch in chunks of this many
-    return {"bench": "embed", "model": model, "input": f"{s}x{s}", "chunk": chunk, "results": out,
+    return {"bench": "embed", "model": model, "input": f"{s}x{s}", "chunk": emb.chunk, "results": out,
             "machine": machine()}
 
 

@@ -40,6 +40,11 @@ class Embedder:
             self.embed(np.zeros((1, spec.input_size, spec.input_size, 3), np.uint8))
 
     @property
+    def chunk(self) -> int | None:
+        """How many crops a CPU runs at once (CPU_CHUNK); None with XLA (GPU): up to the largest bucket."""
+        return None if self._jit else CPU_CHUNK
+
+    @property
     def name(self) -> str:
         return self.spec.name
 
@@ -80,7 +85,7 @@ class Embedder:
         out = np.empty((n, self.dim), np.float32)
         if n == 0:
             return out
-        step = min(max(BUCKETS) if self._jit else CPU_CHUNK, max(1, batch_size))
+        step = min(self.chunk or max(BUCKETS), max(1, batch_size))
         run_tf(self._embed_chunks, crops, out, step)
         return out
 
