@@ -68,12 +68,18 @@ def split(people: dict[str, list[np.ndarray]]) -> tuple[dict, dict]:
     return train, {k: v for k, v in held.items() if v}
 
 
-def measure(embed, train: dict, held: dict) -> dict:
-    """Verification over all held-out pairs and rank-1 identification of held-out faces against training faces."""
+def embed_people(embed, people: dict[str, list[np.ndarray]]) -> dict[str, np.ndarray]:
+    """{person: (n, D) unit embeddings} of each person's crops."""
+    return {n: embed(np.stack(crops)) for n, crops in people.items()}
+
+
+def measure(train: dict[str, np.ndarray], held: dict[str, np.ndarray]) -> dict:
+    """Verification over all held-out pairs and rank-1 identification of held-out faces against training faces
+    (both {person: (n, D) embeddings})."""
     from core.metrics import accuracy_at, best_threshold
 
     names = sorted(held)
-    h = [embed(np.stack(held[n])) for n in names]
+    h = [held[n] for n in names]
     owner = np.concatenate([[i] * len(x) for i, x in enumerate(h)])
     e = np.concatenate(h)
     iu = np.triu_indices(len(e), 1)
@@ -85,7 +91,7 @@ def measure(embed, train: dict, held: dict) -> dict:
         out.update(verify_accuracy=round(acc, 4), threshold=round(t, 4),
                    same_mean=round(float(scores[labels].mean()), 4), different_mean=round(float(scores[~labels].mean()), 4),
                    accuracy_at_threshold=round(accuracy_at(scores, labels, t), 4))
-    gallery = {n: embed(np.stack(train[n])) for n in sorted(train)}
+    gallery = {n: train[n] for n in sorted(train)}
     right = 0
     for i, n in enumerate(names):
         for q in h[i]:
@@ -132,7 +138,9 @@ def finetune_from_gallery(gallery_dir: Path, init: str | None = None, name: str 
     base = init_settings(init)
     people = _crops(Path(gallery_dir), spec)
     train_set, held = split(people)
-    before = measure(get_embedder(init, warmup=False).embed, train_set, held)
+    embed = get_embedder(init, warmup=False).embed
+    train_emb = embed_people(embed, train_set)
+    before = measure(train_emb, embed_people(embed, held))
     run = new_run_folder("finetune", name or init)
     classes = sorted(train_set)
     flat = [(c, classes.index(n)) for n in classes for c in train_set[n]]
@@ -148,8 +156,7 @@ def finetune_from_gallery(gallery_dir: Path, init: str | None = None, name: str 
                  extra={"classes": len(classes), "class_names": classes})
     # the head starts at each person's centroid of the pretrained embeddings: a random head's first
     # gradients would wreck the pretrained features (measured: rank-1 on held-out faces 1.0 -> 0.24)
-    embed = get_embedder(init, warmup=False).embed
-    centroids = np.stack([embed(np.stack(train_set[n])).mean(axis=0) for n in classes], axis=1)
+    centroids = np.stack([train_emb[n].mean(axis=0) for n in classes], axis=1)
     centroids /= np.linalg.norm(centroids, axis=0, keepdims=True)
     np.save(run / "head_init.npy", centroids.astype(np.float32))
     cfg = TrainConfig(data=str(run / "data"), out=str(run / "train"), head="arcface", steps=steps or FINETUNE_STEPS,
@@ -164,7 +171,8 @@ def finetune_from_gallery(gallery_dir: Path, init: str | None = None, name: str 
     res = train(cfg, progress=show, cancel=cancel)
     if res["cancelled"]:
         return {"model": None, "run": str(run), "cancelled": True, "before": before}
-    after = measure(run_embed_fn(run / "train")[0], train_set, held)
+    tuned = run_embed_fn(run / "train")[0]
+    after = measure(embed_people(tuned, train_set), embed_people(tuned, held))
     n = 1
     new_name = name
     while not new_name or new_name in model_names():
