@@ -21,6 +21,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from models.keras2_graph import bn_affine
+
 
 def _flat(t) -> list:
     return list(t) if isinstance(t, (list, tuple)) else [t]
@@ -28,12 +30,11 @@ def _flat(t) -> list:
 
 def _bn_affine(bn: layers.BatchNormalization) -> tuple[np.ndarray, np.ndarray]:
     """(scale, shift) with ``bn(x) == x * scale + shift`` at inference; shapes (C,)."""
-    mean = keras.ops.convert_to_numpy(bn.moving_mean)
-    var = keras.ops.convert_to_numpy(bn.moving_variance)
-    gamma = keras.ops.convert_to_numpy(bn.gamma) if bn.scale else np.ones_like(mean)
-    beta = keras.ops.convert_to_numpy(bn.beta) if bn.center else np.zeros_like(mean)
-    scale = gamma / np.sqrt(var + bn.epsilon)
-    return scale.astype(np.float32), (beta - mean * scale).astype(np.float32)
+    def arr(v):
+        return keras.ops.convert_to_numpy(v).astype(np.float32)
+
+    return bn_affine(arr(bn.moving_mean), arr(bn.moving_variance), bn.epsilon,
+                     arr(bn.gamma) if bn.scale else 1.0, arr(bn.beta) if bn.center else 0.0)
 
 
 def _linear(layer) -> bool:

@@ -23,6 +23,12 @@ from core.errors import ModelFileInvalid
 from models.h5_import import read_h5_weights
 
 
+def bn_affine(mean, var, eps: float, gamma=1.0, beta=0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(scale, shift), shapes (C,), with ``batchnorm(x) == x * scale + shift`` at inference."""
+    scale = np.asarray(gamma / np.sqrt(np.asarray(var) + eps), np.float32)
+    return scale, np.asarray(beta - np.asarray(mean) * scale, np.float32)
+
+
 def _inbound(layer: dict) -> list[str]:
     nodes = layer.get("inbound_nodes") or []
     return [n[0] for n in nodes[0]] if nodes else []
@@ -50,16 +56,14 @@ def compile_h5(path: Path):
         (src,) = _inbound(layer)
         prev = by_name[src]
         w = weights.get(layer["name"], {})
-        eps = float(layer["config"].get("epsilon", 1e-3))
-        inv = 1.0 / np.sqrt(w["moving_variance"] + eps)
-        scale = inv * w.get("gamma", 1.0)
-        shift = w.get("beta", 0.0) - w["moving_mean"] * scale
+        scale, shift = bn_affine(w["moving_mean"], w["moving_variance"], float(layer["config"].get("epsilon", 1e-3)),
+                                 w.get("gamma", 1.0), w.get("beta", 0.0))
         if prev["class_name"] in ("Conv2D", "Dense") and consumers[src] == 1 and not prev["config"].get("use_bias"):
             k = weights[src]["kernel"]
-            folded[src] = ((k * scale).astype(np.float32), np.asarray(shift, np.float32))
+            folded[src] = ((k * scale).astype(np.float32), shift)
             skip.add(layer["name"])
         else:
-            folded[layer["name"]] = (np.asarray(scale, np.float32), np.asarray(shift, np.float32))
+            folded[layer["name"]] = (scale, shift)
 
     consts: dict[str, list] = {}
     for layer in layers:
