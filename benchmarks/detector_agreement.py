@@ -16,13 +16,6 @@ from pathlib import Path
 import numpy as np
 
 
-def iou(a, b) -> float:
-    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    return float(inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter))
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("photos", type=Path)
@@ -31,6 +24,7 @@ def main() -> None:
     a = ap.parse_args()
     from core.detection import get_detector
     from core.imageio import image_files, load_image
+    from core.tracking import iou
 
     det, ref = get_detector(a.detector), get_detector(a.reference)
     paths = image_files(a.photos)

@@ -5,13 +5,7 @@ from core.detection import available_detectors, get_detector
 from core.detection.mtcnn_tf import choose_canvas, pyramid_scales
 from core.errors import UnknownName
 from core.imageio import load_image
-
-
-def _iou(a, b):
-    iw = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+from core.tracking import iou
 
 
 def test_registry_lists_known_names():
@@ -59,7 +53,7 @@ def test_agrees_with_reference_mtcnn_package(val_people):
         mine = det.detect(img)[0]
         r = max(ref.detect_faces(img), key=lambda d: d["confidence"])
         x, y, w, h = r["box"]
-        assert _iou(mine.box, [x, y, x + w, y + h]) > 0.7
+        assert iou(mine.box, [x, y, x + w, y + h]) > 0.7
         le = np.array(r["keypoints"]["left_eye"], float)
         assert np.linalg.norm(mine.landmarks[0] - le) < 0.1 * w
 
@@ -72,7 +66,7 @@ def test_huge_and_gray_images(val_people):
     base = det.detect(img)[0].box
     big = cv2.resize(img, (img.shape[1] * 12, img.shape[0] * 12), interpolation=cv2.INTER_LINEAR)
     faces = det.detect(big)
-    assert faces and _iou(faces[0].box / 12, base) > 0.7
+    assert faces and iou(faces[0].box / 12, base) > 0.7
     gray = np.repeat(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)[:, :, None], 3, axis=2)
     assert det.detect(gray)
 

@@ -6,8 +6,8 @@ import pytest
 from core.detection import get_detector
 from core.detection.base import DetectedFace, Detector
 from core.imageio import load_image
+from core.tracking import iou
 from tests.conftest import require
-from tests.core.test_detection import _iou
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +19,8 @@ def photos(val_people):
 def _matched(ref: list[DetectedFace], got: list[DetectedFace]) -> list[tuple[DetectedFace, DetectedFace]]:
     out = []
     for f in ref:
-        best = max(got, key=lambda g: _iou(f.box, g.box), default=None)
-        if best is not None and _iou(f.box, best.box) > 0.5:
+        best = max(got, key=lambda g: iou(f.box, g.box), default=None)
+        if best is not None and iou(f.box, best.box) > 0.5:
             out.append((f, best))
     return out
 
