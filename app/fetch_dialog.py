@@ -28,19 +28,31 @@ def confirm_fetch(parent, spec) -> bool | None:
     return not spec.commercial_use
 
 
-def fetch_args(spec, accepted: bool) -> list[str]:
-    return ["models", "fetch", spec.name, *(["--accept-license"] if accepted else [])]
+def fetch_args(spec, accepted: bool, setup: bool = False) -> list[str]:
+    """``models fetch NAME``; with ``setup`` the bare ``models fetch`` (the settings' model, which is ``spec``, the
+    live detector and the sample photos: what ``make setup`` fetches)."""
+    return ["models", "fetch", *([] if setup else [spec.name]), *(["--accept-license"] if accepted else [])]
 
 
-def fetch_then(parent, jobs, spec, then) -> bool:
+def fetch_then(parent, jobs, spec, then, setup: bool = False) -> bool:
     """Confirm, then fetch ``spec`` in its own process and call ``then()`` once it is ready; False if declined."""
     from app.workers import ProcessJob
 
     accepted = confirm_fetch(parent, spec)
     if accepted is None:
         return False
-    job = ProcessJob(fetch_args(spec, accepted), parent=parent)
+    job = ProcessJob(fetch_args(spec, accepted, setup), parent=parent)
     job.done.connect(lambda code, doc: then() if code == 0 else
                      QMessageBox.warning(parent, "Fetch failed", doc.get("error", {}).get("message", "")))
     job.start(jobs)
     return True
+
+
+def fetch_samples_then(parent, jobs, then, failed) -> None:
+    """Fetch the sample photos (``facerec models fetch samples``) in their own process, then ``then()``; on
+    failure ``failed(message)``."""
+    from app.workers import ProcessJob
+
+    job = ProcessJob(["models", "fetch", "samples"], parent=parent)
+    job.done.connect(lambda code, doc: then() if code == 0 else failed(doc.get("error", {}).get("message", "")))
+    job.start(jobs)

@@ -14,6 +14,8 @@ def parse_gui_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--gallery", help="gallery folder (default: the user data directory)")
     p.add_argument("--screenshot", help="save a PNG of the main window before quitting")
     p.add_argument("--quit-after", type=float, help="quit after this many seconds")
+    p.add_argument("--quit-when-ready", action="store_true",
+                   help="quit as soon as the models are loaded (or failed to load); --quit-after is then the limit")
     return p.parse_args(argv)
 
 
@@ -43,10 +45,15 @@ def run_gui(argv: list[str]) -> int:
     win.show()
     app.processEvents()
     win.shown_after = time.perf_counter() - t0
-    if args.quit_after is not None:
+    if args.quit_after is not None or args.quit_when_ready:
         from PySide6.QtCore import QTimer
 
+        finished = []
+
         def finish():
+            if finished:  # ready first, then the time limit: once is enough
+                return
+            finished.append(True)
             if args.screenshot:
                 Path(args.screenshot).parent.mkdir(parents=True, exist_ok=True)
                 win.grab().save(str(args.screenshot), "PNG")
@@ -54,7 +61,18 @@ def run_gui(argv: list[str]) -> int:
             win.close()
             app.quit()
 
-        QTimer.singleShot(int(args.quit_after * 1000), finish)
+        if args.quit_when_ready:
+            poll = QTimer(win)
+
+            def check():
+                if win.ready_after is not None or win.engine_error is not None:
+                    poll.stop()
+                    QTimer.singleShot(300, finish)  # let the window paint its ready state first
+
+            poll.timeout.connect(check)
+            poll.start(100)
+        if args.quit_after is not None:
+            QTimer.singleShot(int(args.quit_after * 1000), finish)
     return int(app.exec())
 
 

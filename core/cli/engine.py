@@ -13,29 +13,12 @@ MODEL_ACTIONS = ("list", "fetch", "add", "remove", "export-csv", "add-csv")
 def cmd_models(args) -> tuple[dict, int]:
     from core import model_store
     from core.config import load_settings
-    from core.model_zoo import CATALOGUE, YUNET, list_models, remove_user_model
-
-    DETECTOR_SOURCES = {"yunet": YUNET}
+    from core.model_zoo import list_models, remove_user_model
     from core.operating_points import calibration
 
     a = args.action
     if a == "fetch":
-        from core.model_fetch import fetch_model
-
-        if args.name in DETECTOR_SOURCES:
-            path = model_store.fetch_detector(DETECTOR_SOURCES[args.name], progress=note,
-                                              from_file=Path(args.from_file) if args.from_file else None)
-            return {"fetched": args.name, "weights": str(path), "cache": str(model_store.models_dir())}, 0
-        name = args.name or load_settings().model
-        if name not in CATALOGUE:
-            raise UsageError(f"Unknown model '{name}' to fetch. Known: {', '.join([*CATALOGUE, *DETECTOR_SOURCES])}.")
-        man = fetch_model(name, progress=note, from_file=Path(args.from_file) if args.from_file else None,
-                          accept_licence=args.accept_license)
-        doc = {"fetched": name, "manifest": man, "cache": str(model_store.models_dir())}
-        if not args.name:  # the bare fetch `make setup` runs also brings the live detector and the sample photos
-            doc["detector"] = str(model_store.fetch_detector(DETECTOR_SOURCES["yunet"], progress=note))
-            doc["samples"] = str(model_store.sample_dataset_dir(progress=note))
-        return doc, 0
+        return fetch_items(args), 0
     if a == "add":
         from core.model_loaders import add_model
 
@@ -59,7 +42,34 @@ def cmd_models(args) -> tuple[dict, int]:
         cal = calibration(spec, fp) or {}
         rows.append({**spec.summary(), "ready": model_store.is_ready(spec),
                      "operating_points": cal.get("summary", {})})
-    return {"models": rows, "default": load_settings().model}, 0
+    return {"models": rows, "default": load_settings().model, "items": model_store.items_ready()}, 0
+
+
+def fetch_items(args) -> dict:
+    """``models fetch [NAME]``: one model, detector or the sample photos; bare: what ``make setup`` needs (the
+    default model, the live detector and the sample photos), whatever the default model is."""
+    from core import model_store
+    from core.config import load_settings
+    from core.model_fetch import fetch_model
+    from core.model_zoo import CATALOGUE, DETECTOR_SOURCES
+
+    from_file = Path(args.from_file) if args.from_file else None
+    if args.name in DETECTOR_SOURCES:
+        path = model_store.fetch_detector(DETECTOR_SOURCES[args.name], progress=note, from_file=from_file)
+        return {"fetched": args.name, "weights": str(path), "cache": str(model_store.models_dir())}
+    if args.name == "samples":
+        return {"fetched": "samples", "samples": str(model_store.fetch_samples(progress=note, from_file=from_file)),
+                "cache": str(model_store.models_dir())}
+    name = args.name or load_settings().model
+    if name not in CATALOGUE:
+        raise UsageError(f"Unknown model '{name}' to fetch. Known: {', '.join([*CATALOGUE, *DETECTOR_SOURCES])}, "
+                         "samples.")
+    man = fetch_model(name, progress=note, from_file=from_file, accept_licence=args.accept_license)
+    doc = {"fetched": name, "manifest": man, "cache": str(model_store.models_dir())}
+    if not args.name:
+        doc["detector"] = str(model_store.fetch_detector(DETECTOR_SOURCES["yunet"], progress=note))
+        doc["samples"] = str(model_store.fetch_samples(progress=note))
+    return doc
 
 
 def cmd_represent(args) -> tuple[dict, int]:
@@ -109,13 +119,14 @@ def cmd_info(args) -> tuple[dict, int]:
     from core.bench import machine
     from core.config import load_settings
     from core.detection import available_detectors
-    from core.model_store import is_ready
+    from core.model_store import is_ready, items_ready
     from core.model_zoo import list_models
     from core.tf_runtime import GPU_SETUP
 
     settings = load_settings()
     return {"machine": machine(), "gpu_setup": GPU_SETUP, "detectors": available_detectors(),
-            "models": {s.name: is_ready(s) for s in list_models()}, "settings": settings.__dict__,
+            "models": {s.name: is_ready(s) for s in list_models()}, "items": items_ready(),
+            "settings": settings.__dict__,
             "cache_dir": str(paths.cache_dir()), "data_dir": str(paths.data_dir()),
             "config_file": str(paths.settings_path()), "gallery": str(settings.gallery_dir())}, 0
 

@@ -26,6 +26,7 @@ class YuNetDetector(Detector):
                  min_face_size: int = 12):
         self.detect_size = int(detect_size)
         self.score_threshold, self.min_face_size = float(score_threshold), int(min_face_size)
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # OpenCV DNN warns on every new net
         self._net = cv2.FaceDetectorYN.create(str(weights_path), "", (self.detect_size, self.detect_size),
                                               self.score_threshold, nms, 5000)
         self._lock = threading.Lock()
