@@ -56,3 +56,15 @@ def fetch_samples_then(parent, jobs, then, failed) -> None:
     job = ProcessJob(["models", "fetch", "samples"], parent=parent)
     job.done.connect(lambda code, doc: then() if code == 0 else failed(doc.get("error", {}).get("message", "")))
     job.start(jobs)
+
+
+def offer_setup_fetch(parent, jobs, model: str, then) -> bool:
+    """The app started without `make setup`: offer to fetch what it needs (the settings' ``model``, the live
+    detector, the sample photos) in its own process, then ``then()``. False when declined or not a built-in."""
+    from core.zoo import get_spec
+
+    spec = get_spec(model)
+    if not spec.builtin or not fetch_then(parent, jobs, spec, then, setup=True):
+        return False
+    parent.statusBar().showMessage(f"Fetching {spec.name}, the live detector and the sample photos ...")
+    return True

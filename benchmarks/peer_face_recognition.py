@@ -80,9 +80,8 @@ def main() -> None:
                 for r in doc["results"] if r["faces"]}
     theirs = {k: np.array(v) for k, v in json.loads(rows["face_recognition"]["out"]).items()}
     from core.config import load_settings
-    from core.model_store import fingerprint
-    from core.model_zoo import get_spec
-    from core.operating_points import verify_point
+    from core.decide import verify_point
+    from core.zoo import fingerprint, get_spec
 
     settings = load_settings(model=a.model, detector=a.detector)
     spec = get_spec(settings.model)
@@ -99,7 +98,7 @@ def main() -> None:
               "pairs": len(pairs), "model": spec.name, "detector": settings.detector,
               **{n: {k: v for k, v in r.items() if k != "out"} | acc[n] for n, r in rows.items()}}
     result["speedup"] = round(rows["face_recognition"]["ms_per_photo"] / rows["facerec"]["ms_per_photo"], 2)
-    from core.bench import machine
+    from core.tf_runtime import machine
 
     result["machine"] = machine()
     print(json.dumps(result, indent=1))

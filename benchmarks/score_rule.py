@@ -30,10 +30,10 @@ def main() -> None:
     ap.add_argument("--enrol", type=int, default=5)
     ap.add_argument("--fpir", type=float, default=0.01)
     a = ap.parse_args()
-    from core.analyzer import FaceAnalyzer
     from core.config import load_settings
     from core.evaluation.calibrate import _people_images
     from core.evaluation.face_cache import embed_images
+    from core.faces import FaceAnalyzer
 
     an = FaceAnalyzer(load_settings(model=a.model), warmup=False)
     tp, towner = _people_images(a.lfw, "peopleDevTrain.txt")

@@ -28,6 +28,7 @@ import tomllib
 from core.errors import BadValue, UsageError
 from core.fileutil import write_text_atomic
 from core.paths import default_gallery_dir, settings_path
+from core.zoo import DETECTORS
 
 SETTINGS_VERSION = 1
 DEFAULT_MODEL = "sface"
@@ -77,11 +78,9 @@ class Settings:
 
     def check(self) -> None:
         """Raise :class:`BadValue` for any value outside its allowed set."""
-        from core.detection import available_detectors
-
         for f in dataclasses.fields(self):
             _check_type(f.name, getattr(self, f.name), f.type)
-        known = sorted(available_detectors())
+        known = sorted(DETECTORS)
         for name in ROLE_DETECTORS.values():
             if getattr(self, name) not in known:
                 raise BadValue(f"{name} = {getattr(self, name)!r} is not a known detector; use one of {', '.join(known)}.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import sys
 import tempfile
 import threading
@@ -124,3 +125,18 @@ def device_name() -> str:
 
 def has_gpu() -> bool:
     return bool(tf().config.list_physical_devices("GPU"))
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {"device": device_name(), "cpu": cpu, "cores": os.cpu_count(), "tensorflow": tf().__version__,
+            "python": platform.python_version()}

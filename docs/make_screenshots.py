@@ -48,9 +48,8 @@ def make_bin(samples: Path, dest: Path) -> Path:
     """100 pairs (50 same, 50 different) of the val photos, aligned to 112x112, in insightface's .bin layout."""
     import cv2
 
-    from core.alignment import Template, align_face
-    from core.detection import get_detector
-    from core.imageio import load_image
+    from core.faces import align_face, get_detector, load_image
+    from core.zoo import Template
 
     det, tmpl = get_detector("mtcnn"), Template.from_arcface(112)
     crops = {}
@@ -78,10 +77,10 @@ def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     from PySide6.QtWidgets import QApplication
 
-    from app.job_dialogs import SOURCES, EvaluateDialog, NewTrainingDialog
     from app.main_window import MainWindow
-    from core.datasets.tfrecords import convert_folder
-    from core.model_store import sample_dataset_dir
+    from app.workbench.job_dialogs import SOURCES, EvaluateDialog, NewTrainingDialog
+    from core.datasets import convert_folder
+    from core.zoo import sample_dataset_dir
 
     samples = sample_dataset_dir()
     data = TMP / "tfr"

@@ -41,7 +41,7 @@ def require(what: str, fn):
 
 @pytest.fixture(scope="session")
 def samples() -> Path:
-    from core.model_store import sample_dataset_dir
+    from core.zoo import sample_dataset_dir
 
     return require("The 5-celebrity sample set", sample_dataset_dir)
 
@@ -62,8 +62,8 @@ def train_people(samples) -> dict[str, list[Path]]:
 
 @pytest.fixture(scope="session")
 def analyzer():
-    from core.analyzer import FaceAnalyzer
     from core.config import Settings
+    from core.faces import FaceAnalyzer
 
     return require("The FaceNet weights", lambda: FaceAnalyzer(Settings(model="facenet"), warmup=False))
 
@@ -74,8 +74,8 @@ def analyzer():
 @pytest.fixture(scope="session")
 def aligned_train(train_people, analyzer):
     """{person: [112x112 ArcFace-aligned JPEG bytes]} from the real 5-celebrity train photos."""
-    from core.alignment import Template, align_face
-    from core.imageio import load_image
+    from core.faces import align_face, load_image
+    from core.zoo import Template
 
     tmpl = Template.from_arcface(112)
     out = {}
@@ -103,7 +103,7 @@ def rec_dataset(tmp_path_factory, aligned_train):
 
 @pytest.fixture(scope="session")
 def tfrecords(tmp_path_factory, rec_dataset):
-    from core.datasets.tfrecords import convert_rec
+    from core.datasets import convert_rec
 
     out = tmp_path_factory.mktemp("tfr")
     convert_rec(*rec_dataset, out)

@@ -16,11 +16,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from core.analyzer import Face, ImageResult, capture_label
-from core.detection.base import DetectedFace
 from core.errors import BadInput
-from core.imageio import load_image
-from core.model_zoo import ModelSpec
+from core.faces import DetectedFace, Face, ImageResult, capture_label, load_image
+from core.zoo import ModelSpec
 
 DIM = 32
 SIZE = 112

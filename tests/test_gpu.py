@@ -22,12 +22,10 @@ def gpu():
 
 @pytest.mark.parametrize("model", ["facenet", "sface", "arcface-mbf"])
 def test_cpu_and_gpu_embeddings_agree(gpu, model, val_people, analyzer):
-    from core.alignment import align_face
-    from core.embedding import get_embedder
-    from core.imageio import load_image
-    from core.model_loaders import load_inference
-    from core.preprocess import apply
+    from core.faces import align_face, get_embedder, load_image
     from core.tf_runtime import tf
+    from core.zoo import load_inference
+    from core.zoo.preprocess import apply
 
     emb = get_embedder(model, warmup=False)
     crops = []
@@ -63,8 +61,8 @@ def test_mixed_precision_xla_training_steps_train(gpu, tfrecords, tmp_path):
 
 
 def test_benchmarks_run_on_the_device(gpu):
-    from core.bench import bench_embed
-    from core.training.bench import bench_train
+    from core.bench.inference import bench_embed
+    from core.bench.training import bench_train
 
     e = bench_embed("facenet", batches=(32, 512), seconds=2.0)
     assert e["machine"]["device"].startswith("GPU") and e["results"][-1]["images_per_s"] > 0

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.photo_grid import PhotoGrid
+from app.gallery.photo_grid import PhotoGrid
 from app.workers import Job
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.webp *.tif *.tiff)"
@@ -210,7 +210,7 @@ class EnrollFilesDialog(_EnrollBase):
             self.add_paths(paths)
 
     def add_paths(self, paths: list[str]) -> None:
-        from core.imageio import expand_image_paths
+        from core.faces import expand_image_paths
 
         new = [p for p in expand_image_paths(paths, keep_missing=False) if p not in self.paths]
         self.paths += new
@@ -277,6 +277,6 @@ class EnrollLiveDialog(_EnrollBase):
         return list(self.captures)
 
     def labels(self) -> list[str]:
-        from core.analyzer import capture_label
+        from core.faces import capture_label
 
         return [capture_label(i) for i in range(len(self.captures))]

@@ -7,8 +7,8 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from app.live.video_view import VideoView
 from app.settings_dialog import ThresholdSlider
-from app.video_view import VideoView
 
 
 class FirstStart(QFrame):

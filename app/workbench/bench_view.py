@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from app.plots import BarChart
+from app.workbench.plots import BarChart
 
 COLUMNS = ("Date", "Benchmark", "Model / detector", "Result", "Unit", "Device")
 

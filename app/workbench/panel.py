@@ -1,7 +1,7 @@
 """The Training tab as a workbench: runs, live curves, evaluations, benchmarks and fine-tuning.
 
 Every job is its ``facerec`` CLI twin in its own process (:class:`app.workers.ProcessJob`), recorded in the
-runs database (:mod:`core.runs_db`) when it starts and when it ends; training curves follow the run's typed
+runs database (:mod:`core.training.runs_db`) when it starts and when it ends; training curves follow the run's typed
 events (:mod:`core.training.events`) while it runs.
 """
 
@@ -29,14 +29,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.bench_view import BenchView
-from app.job_dialogs import BenchmarkDialog, EvaluateDialog, FinetuneDialog, NewTrainingDialog
-from app.plots import CurvesWidget
-from app.result_card import ResultCard
-from app.runs_table import RunsModel
+from app.workbench.bench_view import BenchView
+from app.workbench.job_dialogs import BenchmarkDialog, EvaluateDialog, FinetuneDialog, NewTrainingDialog
+from app.workbench.plots import CurvesWidget
+from app.workbench.result_card import ResultCard
+from app.workbench.runs_table import RunsModel
 from app.workers import ProcessJob
-from core.runs_db import RunsDB, new_run_folder, read_result, summarize_result
 from core.training.events import EventFollower, read_events
+from core.training.runs_db import RunsDB, new_run_folder, read_result, summarize_result
 
 
 class Workbench(QWidget):
@@ -102,16 +102,14 @@ class Workbench(QWidget):
 
     @staticmethod
     def _models() -> list[str]:
-        from core.model_store import is_ready
-        from core.model_zoo import list_models
+        from core.zoo import is_ready, list_models
 
         return [s.name for s in list_models() if is_ready(s)]
 
     @staticmethod
     def _trainable() -> list[str]:
-        from core.model_store import is_ready
-        from core.model_zoo import list_models
         from core.training.init import trainable_backbone
+        from core.zoo import is_ready, list_models
 
         return [s.name for s in list_models() if trainable_backbone(s) is not None and is_ready(s)]
 
@@ -191,11 +189,11 @@ class Workbench(QWidget):
         return self.start("eval", f"{config['model'].split('/')[-1]} on {config['benchmark']}", args, config, run)
 
     def benchmark_dialog(self) -> BenchmarkDialog:
-        from core.detection import available_detectors
         from core.errors import FaceRecError
+        from core.faces import available_detectors
 
         try:
-            from core.model_store import sample_dataset_dir
+            from core.zoo import sample_dataset_dir
 
             photos = str(sample_dataset_dir())
         except FaceRecError:  # no sample set: the user picks a folder

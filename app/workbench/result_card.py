@@ -10,7 +10,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
 
-from app.plots import RocWidget
+from app.workbench.plots import RocWidget
 
 
 def _fmt(v, digits=4) -> str:
@@ -22,7 +22,7 @@ def pair_pixmap(a: str, b: str, size: int = 96) -> QPixmap:
     import cv2
 
     from core.errors import BadInput
-    from core.imageio import load_image
+    from core.faces import load_image
 
     tiles = []
     for p in (a, b):

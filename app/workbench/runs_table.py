@@ -1,4 +1,4 @@
-"""The workbench's runs table: a Qt item model over the runs database (core.runs_db)."""
+"""The workbench's runs table: a Qt item model over the runs database (core.training.runs_db)."""
 
 from __future__ import annotations
 

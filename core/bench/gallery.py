@@ -36,7 +36,7 @@ def _exact_top1(base: np.ndarray, q: np.ndarray, chunk: int = 200_000) -> np.nda
 def bench_gallery(n: int = 100_000, dim: int = 128, queries: int = 1000, exact_limit: int = 50_000, seed: int = 0,
                   large: str = "binary",
                   progress: Callable[[str], None] = lambda _m: None) -> dict:
-    from core.bench import machine
+    from core.tf_runtime import machine
 
     rng = np.random.default_rng(seed)
     progress(f"Generating {n} x {dim} unit vectors ...")

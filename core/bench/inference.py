@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import platform
 import time
 
 import numpy as np
 
-from core.tf_runtime import device_name, tf
-
-
-def machine() -> dict:
-    """What the figures were measured on."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {"device": device_name(), "cpu": cpu, "cores": os.cpu_count(), "tensorflow": tf().__version__,
-            "python": platform.python_version()}
+from core.tf_runtime import machine
 
 
 def _sample_face_image() -> np.ndarray | None:
     try:
-        from core.imageio import load_image
-        from core.model_store import sample_dataset_dir
+        from core.faces import load_image
+        from core.zoo import sample_dataset_dir
 
         root = sample_dataset_dir()
         first = sorted((root / "val").rglob("*.jpg"))[0]
@@ -41,7 +24,7 @@ def _sample_face_image() -> np.ndarray | None:
 def bench_embed(model: str | None = None, batches: tuple[int, ...] = (1, 8, 32, 64), seconds: float = 3.0) -> dict:
     """Images/s of the embedder at each batch size (after warm-up), on aligned-size random crops."""
     from core.config import DEFAULT_MODEL
-    from core.embedding import get_embedder
+    from core.faces import get_embedder
 
     model = model or DEFAULT_MODEL
     emb = get_embedder(model)
@@ -65,7 +48,7 @@ def bench_embed(model: str | None = None, batches: tuple[int, ...] = (1, 8, 32, 
 
 def bench_detect(detector: str = "mtcnn", frames: int = 50, width: int = 640, height: int = 480) -> dict:
     """Milliseconds per ``width`` x ``height`` frame holding one real face (median, p90)."""
-    from core.detection import get_detector
+    from core.faces import get_detector
 
     det = get_detector(detector)
     frame = np.full((height, width, 3), 110, np.uint8)
@@ -83,20 +66,3 @@ def bench_detect(detector: str = "mtcnn", frames: int = 50, width: int = 640, he
     return {"bench": "detect", "detector": detector, "frame": f"{width}x{height}", "faces_in_frame": found,
             "ms_median": round(float(np.median(times)), 2), "ms_p90": round(float(np.percentile(times, 90)), 2),
             "fps": round(1000 / float(np.median(times)), 1), "machine": machine()}
-
-
-HEADLINES = {  # benchmark -> (its headline figure, unit)
-    "embed": (lambda d: max(r["images_per_s"] for r in d["results"]), "images/s"),
-    "detect": (lambda d: d["ms_median"], "ms per frame"),
-    "pipeline": (lambda d: d["pipeline"]["photos_per_s"], "photos/s"),
-    "gallery": (lambda d: d["query_top5_ms_p50"], "ms per search"),
-    "train": (lambda d: d["images_per_s"], "images/s"),
-    "soak": (lambda d: d["rss_growth_pct"], "% memory growth"),
-}
-
-
-def headline(doc: dict) -> dict:
-    """The one figure a benchmark result is compared by, with its unit and the machine it ran on."""
-    read, unit = HEADLINES[doc["bench"]]
-    return {"headline": float(read(doc)), "unit": unit, "device": (doc.get("machine") or {}).get("device"),
-            "model": doc.get("model") or doc.get("detector") or doc.get("backbone", "")}

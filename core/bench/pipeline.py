@@ -23,10 +23,9 @@ def _summary(ms: list[float]) -> dict:
 
 
 def bench_pipeline(photos: list[str], settings: Settings, warmup: int = 3) -> dict:
-    from core.analyzer import FaceAnalyzer
-    from core.bench import machine
     from core.errors import UsageError
-    from core.imageio import expand_image_paths, load_image
+    from core.faces import FaceAnalyzer, expand_image_paths, load_image
+    from core.tf_runtime import machine
 
     paths = expand_image_paths(photos, keep_missing=False)
     if not paths:

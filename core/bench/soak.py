@@ -32,11 +32,10 @@ def rss_mb() -> float:
 
 def bench_soak(video: str, settings: Settings, minutes: float = 1.0, gallery: str | None = None,
                every_s: float = 10.0, warmup_s: float = 60.0, progress: Callable[[str], None] = lambda _m: None) -> dict:
-    from core.analyzer import FaceAnalyzer
-    from core.bench import machine
-    from core.capture import open_source
+    from core.faces import FaceAnalyzer
     from core.gallery import Gallery
-    from core.recognition import LiveRecognizer
+    from core.live import LiveRecognizer, open_source
+    from core.tf_runtime import machine
 
     if not Path(video).exists():
         raise UsageError(f"{video}: no such video.")

@@ -9,8 +9,7 @@ import numpy as np
 
 def bench_train(backbone: str = "r50", batch_size: int = 128, mixed_precision: bool = False, steps: int = 10,
                 classes: int = 1000) -> dict:
-    from core.bench import machine
-    from core.tf_runtime import tf
+    from core.tf_runtime import machine, tf
     from core.training.config import TrainConfig
     from core.training.trainer import Trainer
 

@@ -9,38 +9,46 @@ KINDS = ("embed", "detect", "pipeline", "gallery", "train", "soak")
 
 
 def cmd_bench(args) -> tuple[dict, int]:
-    from core import bench
+    """One benchmark's figures, with the headline figure the workbench's history compares it by."""
+    from core.bench.headline import headline
+
+    doc = run_bench(args)
+    return {**doc, "headline": headline(doc)}, 0
+
+
+def run_bench(args) -> dict:
+    from core.bench import inference as bench
     from core.config import load_settings
 
     settings = load_settings(model=args.model)
     if args.what == "embed":
-        return bench.bench_embed(model=settings.model, seconds=args.seconds), 0
+        return bench.bench_embed(model=settings.model, seconds=args.seconds)
     if args.what == "detect":
-        return bench.bench_detect(detector=args.detector or settings.detector, frames=args.frames), 0
+        return bench.bench_detect(detector=args.detector or settings.detector, frames=args.frames)
     if args.what == "pipeline":
-        from core.bench_pipeline import bench_pipeline
+        from core.bench.pipeline import bench_pipeline
 
         photos = args.photos
         if not photos:  # the sample photos, as `make bench` measures them
-            from core.model_store import sample_dataset_dir
+            from core.zoo import sample_dataset_dir
 
             photos = [str(sample_dataset_dir())]
-        return bench_pipeline(photos, settings.replace(detector=args.detector)), 0
+        return bench_pipeline(photos, settings.replace(detector=args.detector))
     if args.what == "gallery":
-        from core.gallery.bench import bench_gallery
+        from core.bench.gallery import bench_gallery
 
-        return bench_gallery(n=args.n, dim=args.dim, queries=args.queries, large=args.index, progress=note), 0
+        return bench_gallery(n=args.n, dim=args.dim, queries=args.queries, large=args.index, progress=note)
     if args.what == "train":
-        from core.training.bench import bench_train
+        from core.bench.training import bench_train
 
         return bench_train(backbone=args.backbone, batch_size=args.batch_size, mixed_precision=args.mixed_precision,
-                           steps=args.steps), 0
-    from core.bench_soak import bench_soak
+                           steps=args.steps)
+    from core.bench.soak import bench_soak
 
     if not args.video:
         raise UsageError("bench soak needs --video FILE.")
     return bench_soak(args.video, settings.replace(live_detector=args.detector), minutes=args.minutes,
-                      gallery=args.gallery, progress=note), 0
+                      gallery=args.gallery, progress=note)
 
 
 def register(sub) -> None:

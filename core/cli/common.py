@@ -9,7 +9,7 @@ from pathlib import Path
 
 from core.config import ROLE_DETECTORS, Settings, load_settings
 from core.errors import UsageError
-from core.imageio import expand_image_paths
+from core.faces import expand_image_paths
 
 
 class Progress:
@@ -52,7 +52,7 @@ def settings_from(args) -> Settings:
 
 def analyzer_from(args):
     """The analyzer for this command's role (``args.role``: photos, enrol or live)."""
-    from core.analyzer import FaceAnalyzer
+    from core.faces import FaceAnalyzer
 
     return FaceAnalyzer(settings_from(args), warmup=False, role=getattr(args, "role", "photos"))  # no warm-up pass
 

@@ -11,16 +11,15 @@ MODEL_ACTIONS = ("list", "fetch", "add", "remove", "export-csv", "add-csv")
 
 
 def cmd_models(args) -> tuple[dict, int]:
-    from core import model_store
     from core.config import load_settings
-    from core.model_zoo import list_models, remove_user_model
-    from core.operating_points import calibration
+    from core.zoo import calibration, list_models, remove_user_model
+    from core.zoo import store as model_store
 
     a = args.action
     if a == "fetch":
         return fetch_items(args), 0
     if a == "add":
-        from core.model_loaders import add_model
+        from core.zoo import add_model
 
         if not args.name or not args.path:
             raise UsageError("Usage: facerec models add NAME PATH")
@@ -31,7 +30,7 @@ def cmd_models(args) -> tuple[dict, int]:
         remove_user_model(args.name)
         return {"removed": args.name}, 0
     if a in ("export-csv", "add-csv"):
-        from core.model_csv import add_csv_model, export_csv
+        from core.zoo import add_csv_model, export_csv
 
         if not args.name or not args.path:
             raise UsageError(f"Usage: facerec models {a} NAME DIR")
@@ -48,10 +47,9 @@ def cmd_models(args) -> tuple[dict, int]:
 def fetch_items(args) -> dict:
     """``models fetch [NAME]``: one model, detector or the sample photos; bare: what ``make setup`` needs (the
     default model, the live detector and the sample photos), whatever the default model is."""
-    from core import model_store
     from core.config import load_settings
-    from core.model_fetch import fetch_model
-    from core.model_zoo import CATALOGUE, DETECTOR_SOURCES
+    from core.zoo import CATALOGUE, DETECTOR_SOURCES, fetch_model
+    from core.zoo import store as model_store
 
     from_file = Path(args.from_file) if args.from_file else None
     if args.name in DETECTOR_SOURCES:
@@ -94,7 +92,7 @@ def cmd_represent(args) -> tuple[dict, int]:
 
 
 def cmd_verify(args) -> tuple[dict, int]:
-    from core.verification import read_pairs_csv, verify_pairs, verify_two
+    from core.decide import read_pairs_csv, verify_pairs, verify_two
 
     if args.pairs:
         if args.images:
@@ -109,19 +107,17 @@ def cmd_verify(args) -> tuple[dict, int]:
 
 
 def cmd_calibrate(args) -> tuple[dict, int]:
-    from core.calibration import calibrate
+    from core.decide import calibrate
 
     return calibrate(analyzer_from(args), Path(args.folder), progress=Progress("Calibrating")), 0
 
 
 def cmd_info(args) -> tuple[dict, int]:
     from core import paths
-    from core.bench import machine
     from core.config import load_settings
-    from core.detection import available_detectors
-    from core.model_store import is_ready, items_ready
-    from core.model_zoo import list_models
-    from core.tf_runtime import GPU_SETUP
+    from core.faces import available_detectors
+    from core.tf_runtime import GPU_SETUP, machine
+    from core.zoo import is_ready, items_ready, list_models
 
     settings = load_settings()
     return {"machine": machine(), "gpu_setup": GPU_SETUP, "detectors": available_detectors(),

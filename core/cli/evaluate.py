@@ -19,7 +19,7 @@ def _embedder(args):
         embed, size = run_embed_fn(Path(args.checkpoint))
         return embed, size, f"checkpoint:{args.checkpoint}"
     from core.config import load_settings
-    from core.embedding import get_embedder
+    from core.faces import get_embedder
 
     emb = get_embedder(args.model or load_settings().model, warmup=False)
     return emb.embed, emb.input_size, emb.name
@@ -31,7 +31,7 @@ def cmd_eval(args) -> tuple[dict, int]:
         raise UsageError("Give one data source: --bin FILES, --lfw DIR, --folders DIR or "
                          "--enroll DIR --probes DIR --strangers DIR.")
     if args.bin:
-        from core.evaluation.verify_bin import evaluate_bin
+        from core.evaluation import evaluate_bin
 
         embed, size, label = _embedder(args)
         out = []
@@ -47,8 +47,8 @@ def cmd_eval(args) -> tuple[dict, int]:
     settings = settings_from(args)
     progress = Progress("Evaluating")
     if args.lfw:
-        from core.analyzer import FaceAnalyzer
-        from core.evaluation.lfw import evaluate_lfw
+        from core.evaluation import evaluate_lfw
+        from core.faces import FaceAnalyzer
 
         analyzer = FaceAnalyzer(settings, warmup=False)
         cal = None
@@ -62,12 +62,12 @@ def cmd_eval(args) -> tuple[dict, int]:
             doc.update(calibration=cal["summary"], calibration_file=cal["path"])
         return doc, 0
     if args.folders:
-        from core.evaluation.folders import evaluate_folders
+        from core.evaluation import evaluate_folders
 
         return evaluate_folders(Path(args.folders), settings, roc_dir=args.roc_dir, progress=progress), 0
     if not (args.probes and args.strangers):
         raise UsageError("The open-set protocol needs --enroll DIR, --probes DIR and --strangers DIR.")
-    from core.evaluation.openset import evaluate_openset
+    from core.evaluation import evaluate_openset
 
     return evaluate_openset(Path(args.enroll), Path(args.probes), Path(args.strangers), settings,
                             progress=progress), 0

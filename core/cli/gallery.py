@@ -38,8 +38,7 @@ def cmd_identify(args) -> tuple[dict, int]:
 
 def cmd_watch(args) -> tuple[dict, int]:
     """Recognise faces in a video, camera or folder, as the GUI's live view does."""
-    from core.capture import open_source
-    from core.recognition import LiveRecognizer
+    from core.live import LiveRecognizer, open_source
 
     src = open_source(args.source)
     frames_out = []

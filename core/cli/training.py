@@ -16,14 +16,14 @@ from core.training.config import BACKBONES, DEFAULTS, HEADS, OPTIMIZERS, STRATEG
 
 
 def cmd_convert_rec(args) -> tuple[dict, int]:
-    from core.datasets.tfrecords import convert_rec
+    from core.datasets import convert_rec
 
     return convert_rec(Path(args.rec), Path(args.idx), Path(args.out), shard_size=args.shard_size,
                        progress=Progress("Converting")), 0
 
 
 def cmd_convert_folder(args) -> tuple[dict, int]:
-    from core.datasets.tfrecords import convert_folder
+    from core.datasets import convert_folder
 
     return convert_folder(Path(args.root), Path(args.out), shard_size=args.shard_size,
                           progress=Progress("Aligning and converting")), 0

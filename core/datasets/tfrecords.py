@@ -128,11 +128,10 @@ def convert_folder(root: Path, out: Path, shard_size: int = 20_000, align_size: 
     """One sub-folder per identity -> 112x112 ArcFace-aligned JPEG crops in TFRecords (faces detected here)."""
     import cv2
 
-    from core.alignment import Template, align_face
-    from core.calibration import identity_folders
-    from core.detection import get_detector
+    from core.decide import identity_folders
     from core.errors import BadInput
-    from core.imageio import load_image
+    from core.faces import align_face, get_detector, load_image
+    from core.zoo import Template
 
     people = identity_folders(Path(root))
     names = sorted(people)

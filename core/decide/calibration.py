@@ -12,10 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from core.analyzer import FaceAnalyzer, primary_face
+from core.decide.metrics import best_balanced_threshold, roc_curve
 from core.errors import UsageError
-from core.imageio import image_files
-from core.metrics import best_balanced_threshold, roc_curve
+from core.faces import FaceAnalyzer, image_files, primary_face
 
 
 def identity_folders(root: Path) -> dict[str, list[Path]]:

@@ -19,16 +19,11 @@ calibration the model's ``fallback_threshold`` is used and says so.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from core.config import Settings
-from core.fileutil import write_bytes_atomic
-from core.model_zoo import ModelSpec
-from core.paths import data_dir
+from core.zoo import ModelSpec, calibration
 
-BUNDLED = Path(__file__).resolve().parent / "calibration"
 MIN_VERIFY_TAR = 0.9  # a 1:1 point that rejects more than 1 true match in 10 is not offered
 
 
@@ -46,34 +41,6 @@ class OperatingPoint:
                 **({"provenance": self.provenance} if self.provenance else {})}
 
 
-def _user_calibration_path(spec: ModelSpec, fingerprint: str) -> Path:
-    return data_dir() / "calibration" / f"{spec.name}-{(fingerprint or 'unversioned')[:12]}.json"
-
-
-def calibration(spec: ModelSpec, fingerprint: str = "") -> dict | None:
-    """The model's calibration: the user's own for these exact weights, else the bundled one for a
-    built-in model. Keys: ``verify`` (thresholds by FAR), ``impostor`` (1:N score tail), ``provenance``."""
-    paths = [_user_calibration_path(spec, fingerprint)]
-    if spec.builtin:
-        paths.append(BUNDLED / f"{spec.name}.json")
-    for p in paths:
-        try:
-            doc = json.loads(p.read_text())
-        except (OSError, ValueError):
-            continue
-        if isinstance(doc, dict) and (not doc.get("fingerprint") or not fingerprint
-                                      or doc["fingerprint"][:12] == fingerprint[:12]):
-            return doc
-    return None
-
-
-def save_calibration(spec: ModelSpec, fingerprint: str, doc: dict, bundled: bool = False) -> Path:
-    """Store a calibration with the model (bundled: into the source tree, for built-in models)."""
-    path = (BUNDLED / f"{spec.name}.json") if bundled else _user_calibration_path(spec, fingerprint)
-    write_bytes_atomic(path, (json.dumps({**doc, "model": spec.name, "fingerprint": fingerprint}, indent=1) + "\n").encode())
-    return path
-
-
 def usable_far(verify: dict) -> float | None:
     """The strictest calibrated FAR whose true-accept rate is at least MIN_VERIFY_TAR (None: no TARs stored)."""
     rates = [f for f, t in zip(verify.get("far", []), verify.get("tar") or []) if t >= MIN_VERIFY_TAR]
@@ -87,7 +54,7 @@ def verify_point(spec: ModelSpec, settings: Settings, override: float | None = N
         return OperatingPoint(float(override if override is not None else settings.verify_threshold), "override")
     cal = calibration(spec, fingerprint)
     if cal and cal.get("verify"):
-        from core.metrics import threshold_for_rate
+        from core.decide.metrics import threshold_for_rate
 
         target = {"far": far}
         usable = usable_far(cal["verify"])
@@ -110,7 +77,7 @@ def identify_point(spec: ModelSpec, settings: Settings, face_counts: list[int], 
         return OperatingPoint(float(override if override is not None else settings.identify_threshold), "override")
     cal = calibration(spec, fingerprint)
     if cal and cal.get("impostor"):
-        from core.gallery.identity import open_set_threshold
+        from core.decide.open_set import open_set_threshold
 
         thr = open_set_threshold(cal["impostor"], face_counts, fpir)
         return OperatingPoint(thr, "gallery", {"fpir": fpir, "identities": len(face_counts)},
@@ -126,6 +93,6 @@ def stranger_rate(spec: ModelSpec, face_counts: list[int], threshold: float, fin
     cal = calibration(spec, fingerprint)
     if not cal or not cal.get("impostor"):
         return None
-    from core.gallery.identity import stranger_rate as rate
+    from core.decide.open_set import stranger_rate as rate
 
     return rate(cal["impostor"], face_counts, threshold)

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from core.analyzer import FaceAnalyzer, cosine, primary_face
+from core.decide.metrics import accuracy_at
+from core.decide.operating_points import OperatingPoint, verify_point
 from core.errors import BadInput, NoFaceFound, UsageError
-from core.metrics import accuracy_at
-from core.operating_points import OperatingPoint, verify_point
+from core.faces import FaceAnalyzer, cosine, primary_face
 
 
 @dataclass

@@ -40,7 +40,7 @@ def load_bin(path: Path, image_size: int | None = 112) -> tuple[np.ndarray, np.n
     import cv2
 
     from core.errors import BadInput
-    from core.imageio import load_image
+    from core.faces import load_image
 
     path = Path(path)
     if not path.is_file():

@@ -11,7 +11,7 @@ the face nearest the centre, no flip), on View 1's people split only:
   with at least k images are enrolled (k random images each), every
   ``peopleDevTest`` image (other people) is a stranger. The 1:N threshold for a
   gallery is derived from these tails and the gallery's face counts
-  (:func:`core.gallery.identity.open_set_threshold`).
+  (:func:`core.decide.open_set.open_set_threshold`).
 
 Only these derived numbers are stored, with their provenance; never an image or
 an embedding of an LFW person.
@@ -25,9 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
+from core.decide import open_set_threshold
+from core.decide.metrics import far_table, tail_table
 from core.errors import DatasetError
-from core.gallery.identity import RULE, open_set_threshold, rule_scores
-from core.metrics import far_table, tail_table
+from core.gallery.identity import RULE, rule_scores
 
 K_BUCKETS = (1, 2, 3, 5, 10, 20)
 SEED = 20261123
@@ -64,7 +65,7 @@ def identity_scores(enrolled: list[np.ndarray], strangers: np.ndarray) -> np.nda
 
 def calibrate_on_lfw(root: Path, analyzer, note: Callable[[str], None] = print, progress=None) -> dict:
     from core.evaluation.face_cache import embed_images
-    from core.operating_points import save_calibration
+    from core.zoo import save_calibration
 
     root = Path(root)
     for f in ("peopleDevTrain.txt", "peopleDevTest.txt"):

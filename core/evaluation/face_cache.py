@@ -17,11 +17,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from core.alignment import align_face
-from core.detection.base import DetectedFace
 from core.errors import BadInput, Cancelled
+from core.faces import DetectedFace, align_face, load_image
 from core.fileutil import sha256_file
-from core.imageio import load_image
 from core.paths import cache_dir
 
 ProgressFn = Callable[[int, int, str], None]
@@ -87,7 +85,7 @@ def choose(faces: list[DetectedFace], shape: tuple[int, int], pick: str) -> Dete
 
 
 class CachedAnalyzer:
-    """A :class:`core.analyzer.FaceAnalyzer` whose detections and embeddings come from the cache when
+    """A :class:`core.faces.analyzer.FaceAnalyzer` whose detections and embeddings come from the cache when
     known: evaluations run through the real gallery code (enrolment policy, decisions) at cache speed."""
 
     def __init__(self, analyzer, cache: FaceCache | None = None):
@@ -142,7 +140,7 @@ class CachedAnalyzer:
         return crops, np.stack(vecs) if vecs else np.zeros((0, self.embedder.dim), np.float32)
 
     def analyze_paths(self, paths, progress=None, cancel=None, batch: int = 32, names=None):
-        from core.analyzer import Face, ImageResult
+        from core.faces import Face, ImageResult
 
         paths = [str(p) for p in paths]
         for k, p in enumerate(paths):

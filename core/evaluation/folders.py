@@ -19,11 +19,10 @@ from core.errors import UsageError
 
 def evaluate_folders(root: Path, settings: Settings, roc_dir: str | None = None, progress: Callable | None = None,
                      max_different: int = 200_000, seed: int = 0) -> dict:
-    from core.analyzer import FaceAnalyzer
-    from core.calibration import identity_folders
+    from core.decide import identity_folders, verify_point
     from core.evaluation.face_cache import embed_images
     from core.evaluation.verify_bin import evaluate_pairs, plot_roc
-    from core.operating_points import verify_point
+    from core.faces import FaceAnalyzer
 
     people = identity_folders(Path(root))
     paths = [str(p) for ps in people.values() for p in ps]

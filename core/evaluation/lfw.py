@@ -104,9 +104,9 @@ def embed_pairs(root: Path, pairs: list[LfwPair], analyzer, flip: bool, progress
 def evaluate_lfw(root: Path, settings: Settings, view: int = 2, roc_dir: str | None = None,
                  progress: Callable | None = None, flip: bool = True, analyzer=None) -> dict:
     """The LFW protocol's figures for the settings' model (the `.bin` result's fields, plus LFW's)."""
-    from core.analyzer import FaceAnalyzer
+    from core.decide import verify_point
     from core.evaluation.verify_bin import evaluate_pairs, plot_roc
-    from core.operating_points import verify_point
+    from core.faces import FaceAnalyzer
 
     root = Path(root)
     check_tree(root, ("pairs.txt",) if view == 2 else VIEW1_PAIRS)

@@ -20,7 +20,7 @@ import numpy as np
 
 from core.config import Settings
 from core.errors import UsageError
-from core.imageio import image_files
+from core.faces import image_files
 
 
 def _tree(root: Path, what: str) -> dict[str, list[str]]:
@@ -45,10 +45,10 @@ def _top(result: dict) -> tuple[str | None, float, str | None, str | None]:
 
 def evaluate_openset(enroll: Path, probes: Path, strangers: Path, settings: Settings,
                      progress: Callable | None = None, gallery_dir: Path | None = None) -> dict:
-    from core.analyzer import FaceAnalyzer
+    from core.decide import stranger_rate
     from core.evaluation.face_cache import CachedAnalyzer
+    from core.faces import FaceAnalyzer
     from core.gallery import Gallery
-    from core.operating_points import stranger_rate
 
     people, probe_tree, stranger_tree = _tree(enroll, "enroll"), _tree(probes, "probes"), _tree(strangers, "strangers")
     unknown_probes = sorted(set(probe_tree) - set(people))

@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.metrics import auc, kfold_accuracy, roc_curve, tar_at_far
+from core.decide.metrics import auc, kfold_accuracy, roc_curve, tar_at_far
 
 EmbedFn = Callable[[np.ndarray], np.ndarray]  # (N, S, S, 3) uint8 -> (N, D) float32
 

@@ -6,33 +6,10 @@ mouth corner, as (x, y) pixels in image coordinates ("left" = image left).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 
-# insightface's ArcFace template for a 112x112 crop.
-ARCFACE_112 = np.array(
-    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]],
-    dtype=np.float64,
-)
-
-
-@dataclass(frozen=True)
-class Template:
-    """Where the 5 landmarks land in an output crop of ``size`` x ``size`` pixels."""
-
-    size: int
-    points: np.ndarray  # (5, 2) float64, pixels in the crop
-
-    @classmethod
-    def from_arcface(cls, size: int, zoom: float = 1.0, shift_y: float = 0.0) -> "Template":
-        """ArcFace template scaled to ``size``; ``zoom`` < 1 leaves more margin round the face,
-        ``shift_y`` moves the landmarks down by that fraction of the crop."""
-        centre = np.array([56.0, 56.0])
-        pts = (ARCFACE_112 - centre) * zoom * (size / 112.0) + size / 2.0
-        pts[:, 1] += shift_y * size
-        return cls(size=size, points=pts)
+from core.zoo import Template
 
 
 def estimate_similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:

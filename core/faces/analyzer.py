@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from core.alignment import align_face
 from core.config import ROLE_DETECTORS, Settings, load_settings
-from core.detection import DetectedFace, get_detector
-from core.embedding import Embedder, get_embedder
 from core.errors import BadInput, Cancelled, FaceRecError, UsageError
-from core.imageio import ensure_rgb8, load_image
-from core.quality import Quality, assess
+from core.faces.alignment import align_face
+from core.faces.detection import DetectedFace, get_detector
+from core.faces.embedding import Embedder, get_embedder
+from core.faces.imageio import ensure_rgb8, load_image
+from core.faces.quality import Quality, assess
 
 ProgressFn = Callable[[int, int, str], None]
 CancelFn = Callable[[], bool]
@@ -31,7 +31,7 @@ class Face:
 
     @property
     def quality(self) -> Quality:
-        """Size, sharpness, pose and confidence (see :mod:`core.quality`), computed once."""
+        """Size, sharpness, pose and confidence (see :mod:`core.faces.quality`), computed once."""
         if self._quality is None:
             self._quality = assess(self.detection, self.crop)
         return self._quality

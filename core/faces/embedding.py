@@ -16,11 +16,9 @@ import threading
 import numpy as np
 
 from core.errors import BadInput
-from core.model_loaders import load_inference
-from core.model_store import fingerprint
-from core.model_zoo import ModelSpec, get_spec
-from core.preprocess import apply as preprocess
 from core.tf_runtime import has_gpu, run_tf, tf
+from core.zoo import ModelSpec, fingerprint, get_spec, load_inference
+from core.zoo.preprocess import apply as preprocess
 
 BUCKETS = (1, 8, 32, 64)
 CPU_CHUNK = 8

@@ -1,4 +1,12 @@
-"""SQLite + FAISS identity gallery: store, index manager, enroller and identity rules behind one facade."""
+"""The identity gallery: SQLite is the source of truth, FAISS a derived index per model.
+
+Four parts behind the :class:`Gallery` facade (``service``): a store of rows (``store``, ``schema``, ``db``),
+an index manager (``index_manager``, ``index``), an enroller that is given an analyzer (``enroller``,
+``acceptance``) and pure-numpy identity rules (``identity``); plus export/import (``archive``), enrolment
+previews (``preview``) and the demo gallery of sample people (``demo``).
+
+May import: ``core.decide``, ``core.faces``, ``core.zoo`` and the shared top-level modules.
+"""
 
 from core.gallery.acceptance import Rejection
 from core.gallery.enroller import EnrollReport

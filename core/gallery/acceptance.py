@@ -35,7 +35,7 @@ def choose_face(res, min_face_px: int, pick: int | None = None, min_quality: flo
     """For one analysed image (``ImageResult``): ``(None, face, sharpness)`` for the face to enroll,
     or ``(Rejection, None, 0.0)``. ``pick`` chooses a face by its index in ``res.faces`` (a click in
     the enrol dialog); without it the face must clearly be the largest. A face under ``min_quality``
-    (:mod:`core.quality`) is refused as it would be "unknown (low quality)" when identified."""
+    (:mod:`core.faces.quality`) is refused as it would be "unknown (low quality)" when identified."""
     p = res.path
     if res.error is not None:
         return Rejection(p, "unreadable", str(res.error)), None, 0.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from core.imageio import image_files
+from core.faces import image_files
 from core.paths import data_dir
 
 
@@ -15,7 +15,7 @@ def demo_gallery_dir() -> Path:
 
 def sample_people() -> tuple[Path, Path]:
     """(train folder, val folder) of the 5-celebrity sample set (fetched by `make setup`)."""
-    from core.model_store import sample_dataset_dir
+    from core.zoo import sample_dataset_dir
 
     root = sample_dataset_dir()
     return root / "train", root / "val"

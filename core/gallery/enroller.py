@@ -16,13 +16,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.alignment import Template, estimate_similarity
-from core.analyzer import capture_label
 from core.errors import Cancelled, UsageError
+from core.faces import capture_label, estimate_similarity
 from core.fileutil import sha256_file
 from core.gallery.acceptance import Rejection, choose_face
 from core.gallery.index_manager import IndexManager
 from core.gallery.store import GalleryStore, NewFace, clean_name
+from core.zoo import Template
 
 ProgressFn = Callable[[int, int, str], None]
 CancelFn = Callable[[], bool]

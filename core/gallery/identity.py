@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.decide import population_mean
+
 SEARCH_FACES = 64           # faces fetched per query to find the candidate people
 RULE = "cosine to the normalised mean of the person's face embeddings"
 
@@ -66,50 +68,6 @@ def decide_name(candidates: Candidates, threshold: float,
     return (name if score >= bar else None), float(score)
 
 
-# ---------------------------------------------------------------- open-set operating point (1:N)
-
-def _bucket_exceedance(impostor: dict, k: int, t: float) -> float:
-    """P(identity score >= t) for a stranger against one identity with ``k`` faces (log-interpolated in k)."""
-    from core.metrics import exceedance
-
-    ks = np.asarray(impostor["k"], np.float64)
-    tables = impostor["tables"]
-    if k <= ks[0]:
-        return float(exceedance(tables[0], t))
-    if k >= ks[-1]:
-        return float(exceedance(tables[-1], t))
-    j = int(np.searchsorted(ks, k))
-    lo, hi = np.log(float(exceedance(tables[j - 1], t))), np.log(float(exceedance(tables[j], t)))
-    w = (np.log(k) - np.log(ks[j - 1])) / (np.log(ks[j]) - np.log(ks[j - 1]))
-    return float(np.exp(lo + w * (hi - lo)))
-
-
-def stranger_rate(impostor: dict, face_counts: list[int], threshold: float) -> float:
-    """FPIR: the chance a stranger's face is named as someone, for identities with ``face_counts`` faces."""
-    if not face_counts:
-        return 0.0
-    counts: dict[int, int] = {}
-    for k in face_counts:
-        counts[int(k)] = counts.get(int(k), 0) + 1
-    log_none = sum(n * np.log1p(-min(_bucket_exceedance(impostor, k, threshold), 1 - 1e-12))
-                   for k, n in counts.items())
-    return float(-np.expm1(log_none))
-
-
-def open_set_threshold(impostor: dict, face_counts: list[int], fpir: float) -> float:
-    """The lowest threshold whose stranger rate is at most ``fpir`` for this gallery (bisection)."""
-    if not face_counts:
-        face_counts = [3]
-    lo, hi = -1.0, 1.0
-    for _ in range(50):
-        mid = (lo + hi) / 2
-        if stranger_rate(impostor, face_counts, mid) > fpir:
-            lo = mid
-        else:
-            hi = mid
-    return float(hi)
-
-
 # ---------------------------------------------------------------- per-person adaptation and look-alikes
 
 MAX_SHIFT = 0.08          # a person's own threshold is at most this much above the gallery's
@@ -120,13 +78,6 @@ MAX_FACES = 20_000        # above this many enrolled faces adaptation is skipped
 def cohort_scores(faces: np.ndarray, others: np.ndarray) -> np.ndarray:
     """The identity score of each of ``others`` (M, D) for the identity with ``faces`` (n, D): (M,)."""
     return rule_scores(others, faces)
-
-
-def population_mean(impostor: dict, k: int) -> float:
-    """Mean identity score of a stranger against an identity with ``k`` faces (the model's cohort statistics)."""
-    ks = list(impostor["k"])
-    j = min(range(len(ks)), key=lambda i: abs(np.log(ks[i]) - np.log(max(k, 1))))
-    return float(impostor["tables"][j]["mean"])
 
 
 def adapt_people(identities: dict[str, np.ndarray], threshold: float, impostor: dict | None = None

@@ -44,9 +44,8 @@ class PhotoPreview:
 def preview_photo(analyzer, path: str, min_face_px: int, pick: int | None = None, image=None,
                   min_quality: float = 0.0) -> PhotoPreview:
     """Detect, align and assess one photo (no embedding) and apply the enrolment policy to it."""
-    from core.analyzer import Face, ImageResult
     from core.errors import BadInput
-    from core.imageio import load_image
+    from core.faces import Face, ImageResult, load_image
 
     res = ImageResult(path=path)
     img = image

@@ -3,7 +3,7 @@
 ``Gallery(root, settings)`` opens (or creates) a gallery folder for the settings'
 model. Search returns per-identity candidates (:mod:`core.gallery.identity`);
 ``decide`` names faces at the gallery's 1:N operating point
-(:mod:`core.operating_points`), recomputed whenever the gallery changes.
+(:mod:`core.decide.operating_points`), recomputed whenever the gallery changes.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from core.config import Settings, load_settings
+from core.decide import OperatingPoint, identify_point
 from core.errors import UsageError
 from core.gallery.enroller import Enroller, EnrollReport
 from core.gallery.identity import SEARCH_FACES, adapt_people, centroids, decide_name, rank
 from core.gallery.index_manager import IndexManager
 from core.gallery.store import GalleryStore
-from core.model_zoo import ModelSpec, get_spec
-from core.operating_points import OperatingPoint, calibration, identify_point
+from core.zoo import ModelSpec, calibration, get_spec
 
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[int, int, str], None]
@@ -69,7 +69,7 @@ class Gallery:
     @property
     def analyzer(self):
         if self._analyzer is None:
-            from core.analyzer import FaceAnalyzer
+            from core.faces import FaceAnalyzer
 
             self._analyzer = FaceAnalyzer(self.settings, warmup=False)
         return self._analyzer
@@ -91,7 +91,7 @@ class Gallery:
     def model_key(self) -> str:
         """``name:fingerprint-prefix`` of the active model: embeddings and the index are kept per key."""
         if self._key is None:
-            from core.model_store import fingerprint
+            from core.zoo import fingerprint
 
             fp = self._analyzer.embedder.fingerprint if self._analyzer is not None else fingerprint(self.spec)
             self._key = f"{self.spec.name}:{(fp or 'unversioned')[:12]}"
@@ -147,7 +147,7 @@ class Gallery:
 
     def points(self) -> dict:
         """Both operating points of the active model here: 1:1 verify and this gallery's 1:N identify."""
-        from core.operating_points import verify_point
+        from core.decide import verify_point
 
         fp = self.model_key.split(":", 1)[1]
         return {"verify": verify_point(self.spec, self.settings, fingerprint=fp).to_json(),
@@ -155,7 +155,7 @@ class Gallery:
 
     def stranger_rate(self, threshold: float) -> float | None:
         """About how often a stranger's face would be named at ``threshold`` here (None: not calibrated)."""
-        from core.operating_points import stranger_rate
+        from core.decide import stranger_rate
 
         return stranger_rate(self.spec, self.face_counts(), threshold, self.model_key.split(":", 1)[1])
 

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from core.errors import BadInput, FaceRecError
-from core.imageio import image_files, is_image_path, load_image
+from core.faces import image_files, is_image_path, load_image
 
 
 @dataclass

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from core.capture import Frame
+from core.faces import assess
 from core.gallery.identity import decide_name
-from core.quality import assess
-from core.tracking import IoUTracker, appearance_signature
+from core.live.capture import Frame
+from core.live.tracking import IoUTracker, appearance_signature
 
 
 @dataclass
@@ -69,7 +69,7 @@ class LiveRecognizer:
             return self._threshold
         if self.gallery is not None:
             return self.gallery.operating_point().threshold
-        from core.operating_points import verify_point
+        from core.decide import verify_point
 
         return verify_point(self.analyzer.embedder.spec, self.analyzer.settings).threshold
 

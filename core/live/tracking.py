@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.detection import DetectedFace
+from core.faces import DetectedFace
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -27,7 +27,7 @@ class Track:
     embedding: np.ndarray | None = None
     candidates: list[tuple[str, float]] = field(default_factory=list)
     signature: np.ndarray | None = None   # appearance when last embedded (see appearance_signature)
-    quality: float | None = None          # of the face when last embedded (see core.quality)
+    quality: float | None = None          # of the face when last embedded (see core.faces.quality)
     missed: int = 0
 
     @property

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import BadValue, UsageError
+from core.errors import BadValue
 from core.fileutil import write_bytes_atomic
 from models.backbones import BACKBONES, HEADS, check_backbone, check_head
 
@@ -39,7 +39,7 @@ class TrainConfig:
     momentum: float = 0.9
     embedding_size: int = 512
     input_size: int = 112
-    preprocess: str = "arcface"                           # core.preprocess kind the backbone is fed
+    preprocess: str = "arcface"                           # core.zoo.preprocess kind the backbone is fed
     margin_s: float = 64.0
     margin_m: float | None = None
     easy_margin: bool = False
@@ -100,21 +100,10 @@ class TrainConfig:
 DEFAULTS = TrainConfig(data="", out="")
 
 
-def read_config(run_dir: Path) -> dict:
-    """A run's ``config.json`` (with the classes and images the trainer added)."""
-    try:
-        doc = json.loads((Path(run_dir) / "config.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{run_dir} is not a training run (no readable config.json).") from exc
-    if not isinstance(doc, dict) or "backbone" not in doc:
-        raise UsageError(f"{run_dir}/config.json is not a training config.")
-    return doc
-
-
 def config_from_dict(doc: dict) -> TrainConfig:
     known = {f.name for f in fields(TrainConfig)}
     return TrainConfig(**{k: v for k, v in doc.items() if k in known})
 
 
 __all__ = ["BACKBONES", "DEFAULTS", "HEADS", "NETWORK_KEYS", "OPTIMIZERS", "STRATEGIES", "TrainConfig",
-           "config_from_dict", "read_config"]
+           "config_from_dict"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.errors import DatasetError
-from core.preprocess import apply as preprocess
 from core.tf_runtime import tf
 from core.training.config import TrainConfig
+from core.zoo.preprocess import apply as preprocess
 
 
 def make_dataset(data_dir: Path, cfg: TrainConfig, global_batch: int, shard: tuple[int, int] | None = None):
@@ -15,7 +15,7 @@ def make_dataset(data_dir: Path, cfg: TrainConfig, global_batch: int, shard: tup
 
     ``shard`` = (index, count) gives each worker of a multi-worker run its own files or records.
     """
-    from core.datasets.tfrecords import read_meta
+    from core.datasets import read_meta
 
     t = tf()
     meta = read_meta(data_dir)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from core.errors import ModelFileInvalid, UsageError
 from core.fileutil import atomic_dir, atomic_path, write_bytes_atomic
-from core.preprocess import DESCRIPTIONS
 from core.tf_runtime import tf
+from core.zoo.preprocess import DESCRIPTIONS
 
 
 def _serving_fn(model, size: int):
@@ -30,7 +30,7 @@ def _serving_fn(model, size: int):
 
 
 def export_run(run_dir: Path, out: Path, fmt: str) -> dict:
-    from core.training.runs import load_run
+    from core.zoo import load_run
 
     cfg, model = load_run(run_dir)
     meta = {"preprocess": cfg.get("preprocess", "arcface"), "template": f"arcface{int(cfg['input_size'])}",
@@ -43,7 +43,7 @@ def _licence_of(parent: str) -> dict:
     """A model trained from a pretrained one keeps that model's licence."""
     if not parent:
         return {"licence": "your own model", "commercial_use": True}
-    from core.model_zoo import get_spec
+    from core.zoo import get_spec
 
     spec = get_spec(parent)
     return {"licence": spec.licence, "commercial_use": spec.commercial_use}

@@ -29,11 +29,11 @@ def _crops(gallery_dir: Path, spec) -> dict[str, list[np.ndarray]]:
     """{person: [aligned crops for ``spec``]} from a gallery's stored crops."""
     import cv2
 
-    from core.alignment import estimate_similarity
     from core.config import load_settings
+    from core.faces import estimate_similarity
     from core.gallery import Gallery
     from core.gallery.enroller import decode_crop
-    from core.model_zoo import get_spec
+    from core.zoo import get_spec
 
     dst = spec.alignment()
     out: dict[str, list[np.ndarray]] = {}
@@ -76,7 +76,7 @@ def embed_people(embed, people: dict[str, list[np.ndarray]]) -> dict[str, np.nda
 def measure(train: dict[str, np.ndarray], held: dict[str, np.ndarray]) -> dict:
     """Verification over all held-out pairs and rank-1 identification of held-out faces against training faces
     (both {person: (n, D) embeddings})."""
-    from core.metrics import accuracy_at, best_threshold
+    from core.decide.metrics import accuracy_at, best_threshold
 
     names = sorted(held)
     h = [held[n] for n in names]
@@ -104,8 +104,8 @@ def measure(train: dict[str, np.ndarray], held: dict[str, np.ndarray]) -> dict:
 def default_init() -> str:
     """The default model when our trainer can train it, else the first trainable pretrained model."""
     from core.config import load_settings
-    from core.model_zoo import CATALOGUE, get_spec
     from core.training.init import trainable_backbone
+    from core.zoo import CATALOGUE, get_spec
 
     default = load_settings().model
     if trainable_backbone(get_spec(default)) is not None:
@@ -122,16 +122,15 @@ FINETUNE_STEPS = 80  # the loss is near 0 by step 40 on 5 people; 80 steps take 
 def finetune_from_gallery(gallery_dir: Path, init: str | None = None, name: str | None = None,
                           steps: int | None = None, progress: Callable | None = None,
                           cancel: Callable[[], bool] | None = None) -> dict:
-    from core.datasets.tfrecords import write_shards
-    from core.embedding import get_embedder
-    from core.model_loaders import add_model
-    from core.model_zoo import get_spec, model_names
-    from core.runs_db import new_run_folder
+    from core.datasets import write_shards
+    from core.faces import get_embedder
     from core.training.config import TrainConfig
     from core.training.export import export_run
     from core.training.init import init_settings
     from core.training.runs import run_embed_fn
+    from core.training.runs_db import new_run_folder
     from core.training.trainer import train
+    from core.zoo import add_model, get_spec, model_names
 
     init = init or default_init()
     spec = get_spec(init)

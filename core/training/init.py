@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.errors import ModelFileInvalid, UsageError
-from core.model_zoo import ModelSpec, get_spec
+from core.zoo import ModelSpec, get_spec
 
 # built-in model family -> the trainable backbone its weights fit exactly
 TRAINABLE_FAMILIES = {"mobilefacenet-insightface": "mobilefacenet-insightface", "mobilefacenet": "mobilefacenet",
@@ -30,14 +30,14 @@ def init_settings(name: str) -> dict:
 
 
 def _trainable() -> list[ModelSpec]:
-    from core.model_zoo import list_models
+    from core.zoo import list_models
 
     return [s for s in list_models() if trainable_backbone(s) is not None]
 
 
 def load_init_weights(model, name: str) -> int:
     """Copy the weights of model ``name`` into ``model`` (same backbone), layer by layer; returns arrays set."""
-    from core.model_loaders import load_keras
+    from core.zoo import load_keras
 
     src = load_keras(get_spec(name))
     by_name = {layer.name: layer for layer in src.layers}

@@ -1,4 +1,5 @@
-"""Load a trained run (config + latest checkpoint) back into a Keras backbone."""
+"""Embedding functions over a training run's backbone: the same embeddings during training validation and in
+``facerec eval --checkpoint`` (loading the run is :func:`core.zoo.checkpoints.load_run`)."""
 
 from __future__ import annotations
 
@@ -6,25 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import ModelFileInvalid
-from core.preprocess import apply as preprocess
 from core.tf_runtime import tf
-from core.training.config import read_config
-
-
-def load_run(run_dir: Path):
-    """(config dict, backbone with the latest checkpoint's weights)."""
-    from models.backbones import build_backbone
-
-    run_dir = Path(run_dir)
-    cfg = read_config(run_dir)
-    t = tf()
-    latest = t.train.latest_checkpoint(str(run_dir / "ckpt"))
-    if latest is None:
-        raise ModelFileInvalid(f"{run_dir} has no checkpoint yet.")
-    model = build_backbone(cfg["backbone"], cfg["embedding_size"], cfg["input_size"])
-    t.train.Checkpoint(model=model).restore(latest).expect_partial()
-    return cfg, model
+from core.zoo import load_run
+from core.zoo.preprocess import apply as preprocess
 
 
 def backbone_embed_fn(model, preprocess_kind: str = "arcface", jit: bool = False, batch: int = 64):

@@ -164,7 +164,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: Callable[[dict], Non
     strategy = make_strategy(cfg.strategy)
     index, workers, chief = worker_info(strategy)
     global_batch = cfg.batch_size
-    from core.datasets.tfrecords import read_meta
+    from core.datasets import read_meta
 
     meta = read_meta(Path(cfg.data))
     classes, n_images = int(meta.get("classes") or 0), int(meta.get("images") or 0)
@@ -271,6 +271,6 @@ def weights_digest(model) -> str:
 
 
 def _validate(trainer: Trainer, cfg: TrainConfig, step: int, write) -> list[dict]:
-    from core.evaluation.verify_bin import evaluate_bin
+    from core.evaluation import evaluate_bin
 
     return [write("eval", step=step, **evaluate_bin(trainer.embed_fn(), Path(b), cfg.input_size)) for b in cfg.val_bins]

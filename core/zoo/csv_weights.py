@@ -7,12 +7,12 @@ import shutil
 from pathlib import Path
 
 from core.errors import UsageError
-from core.model_zoo import OPENFACE, ModelSpec, check_name, get_spec, register_user_model
+from core.zoo.catalogue import OPENFACE, ModelSpec, check_name, get_spec, register_user_model
 
 
 def export_csv(name: str, folder: Path) -> dict:
     """Write a fetched OpenFace-family model's weights as a CSV folder."""
-    from core.model_fetch import csv_dir, fetch_model
+    from core.zoo.fetch import csv_dir, fetch_model
 
     spec = get_spec(name)
     if spec.family != "openface":
@@ -32,8 +32,8 @@ def export_csv(name: str, folder: Path) -> dict:
 
 def add_csv_model(name: str, folder: Path) -> dict:
     """Register a CSV folder (any folder in the layout) as an OpenFace model; every file is checked."""
-    from core.model_loaders import load_keras
-    from core.model_store import fingerprint
+    from core.zoo.loaders import load_keras
+    from core.zoo.store import fingerprint
 
     check_name(name)
     folder = Path(folder).resolve()

@@ -1,6 +1,6 @@
 """``facerec models fetch NAME``: download, verify and convert a built-in model's weights once.
 
-The archive and its one weights file are fetched by :mod:`core.model_store`; the
+The archive and its one weights file are fetched by :mod:`core.zoo.store`; the
 weights are then placed strictly into our own Keras 3 network (every array
 used, names and shapes checked) and saved as ``<name>.weights.h5`` with a
 manifest recording both hashes. Idempotent.
@@ -13,8 +13,9 @@ from pathlib import Path
 
 from core.errors import LicenceNotAccepted
 from core.fileutil import atomic_path, sha256_file
-from core.model_loaders import build_network
-from core.model_store import (
+from core.zoo.catalogue import WEIGHT_FORMATS, ModelSpec, get_spec
+from core.zoo.loaders import build_network
+from core.zoo.store import (
     Progress,
     fetch_member,
     is_ready,
@@ -23,7 +24,6 @@ from core.model_store import (
     weights_path,
     write_manifest,
 )
-from core.model_zoo import WEIGHT_FORMATS, ModelSpec, get_spec
 
 
 def _convert(spec: ModelSpec, source: Path) -> int:
@@ -55,7 +55,7 @@ def _convert(spec: ModelSpec, source: Path) -> int:
 
 def csv_dir(spec: ModelSpec) -> Path:
     """Where a built-in model's per-layer CSV weights are written (OpenFace)."""
-    from core.model_store import model_dir
+    from core.zoo.store import model_dir
 
     return model_dir(spec.name) / "csv"
 

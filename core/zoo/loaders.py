@@ -10,9 +10,9 @@ import os
 from pathlib import Path
 
 from core.errors import ModelFileInvalid, UsageError
-from core.model_store import require_ready, source_file, weights_path
-from core.model_zoo import ModelSpec, check_name, register_user_model
 from core.tf_runtime import tf
+from core.zoo.catalogue import ModelSpec, check_name, register_user_model
+from core.zoo.store import require_ready, source_file, weights_path
 
 
 def build_network(spec: ModelSpec):
@@ -47,7 +47,7 @@ def load_keras(spec: ModelSpec):
     if spec.kind == "keras":
         return _load_keras_file(Path(spec.path))
     if spec.kind == "checkpoint":
-        from core.training.runs import load_run
+        from core.zoo.checkpoints import load_run
 
         return load_run(Path(spec.path))[1]
     if spec.kind == "csv":
@@ -135,8 +135,8 @@ def read_export_manifest(path: Path) -> dict:
 
 def add_model(name: str, path: Path, preprocess: str | None = None) -> dict:
     """Inspect an export and record it in the user model registry under ``name``."""
-    from core.model_store import fingerprint
-    from core.preprocess import check as check_preprocess
+    from core.zoo.preprocess import check as check_preprocess
+    from core.zoo.store import fingerprint
 
     check_name(name)
     path = Path(path).resolve()

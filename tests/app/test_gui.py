@@ -68,7 +68,7 @@ def test_a_click_picks_the_face_to_enrol_in_a_photo_with_two(window, qtbot, val_
     from PIL import Image
     from PySide6.QtCore import Qt
 
-    from core.imageio import load_image
+    from core.faces import load_image
 
     def face_crop(path):  # the face with a margin, 220 px: both people the same size side by side
         img = load_image(path)
@@ -212,7 +212,7 @@ def test_the_slider_says_how_often_strangers_would_be_named(window):
 @pytest.mark.slow
 def test_first_start_offers_the_sample_people(qtbot, tmp_path):
     from app.main_window import MainWindow
-    from core.demo import demo_gallery_dir
+    from core.gallery.demo import demo_gallery_dir
 
     win = MainWindow(gallery_dir=str(tmp_path / "empty"))
     qtbot.addWidget(win)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from core.errors import ModelFileInvalid
-from core.model_zoo import ARCFACE_MBF, OPENFACE, SFACE
+from core.zoo.catalogue import ARCFACE_MBF, OPENFACE, SFACE
 from tests.conftest import require
 
 
@@ -17,7 +17,7 @@ def _source(spec):
 
 def _ready(spec):
     from core.errors import ModelUnavailable
-    from core.model_store import source_file
+    from core.zoo.store import source_file
 
     path = source_file(spec)
     if path is None:
@@ -28,7 +28,7 @@ def _ready(spec):
 @pytest.fixture(scope="module")
 def faces(val_people, analyzer):
     """Real faces of the 5-celebrity val set: one per person, aligned for each template."""
-    from core.imageio import load_image
+    from core.faces import load_image
 
     out = []
     for paths in val_people.values():
@@ -38,7 +38,7 @@ def faces(val_people, analyzer):
 
 
 def _aligned(faces, spec):
-    from core.alignment import align_face
+    from core.faces import align_face
 
     return np.stack([align_face(img, f.landmarks, spec.alignment()) for img, f in faces]).astype(np.float32)
 
@@ -59,7 +59,7 @@ def _assert_both_equal(model, x, ref):
 
 
 def test_sface_equals_onnxruntime(faces):
-    from core.model_loaders import load_keras
+    from core.zoo import load_keras
 
     x = _aligned(faces, SFACE)
     sess = _ort(_source(SFACE))
@@ -69,7 +69,7 @@ def test_sface_equals_onnxruntime(faces):
 
 
 def test_arcface_mbf_equals_onnxruntime(faces):
-    from core.model_loaders import load_keras
+    from core.zoo import load_keras
 
     x = _aligned(faces, ARCFACE_MBF)
     sess = _ort(_source(ARCFACE_MBF))
@@ -81,7 +81,7 @@ def test_arcface_mbf_equals_onnxruntime(faces):
 def test_openface_equals_an_independent_forward_pass_of_the_t7(faces):
     import torchfile
 
-    from core.model_loaders import load_keras
+    from core.zoo import load_keras
     from tests.models.t7_reference import forward
 
     x = _aligned(faces, OPENFACE)[:3] / 255.0
@@ -104,7 +104,7 @@ def test_onnx_import_is_strict():
 
 
 def test_csv_folder_rows_and_columns_are_checked(tmp_path):
-    from core.model_fetch import csv_dir
+    from core.zoo.fetch import csv_dir
     from models.openface import build_openface, load_csv_weights
 
     _source(OPENFACE)
@@ -123,9 +123,7 @@ def test_csv_folder_rows_and_columns_are_checked(tmp_path):
 
 
 def test_export_csv_then_add_csv_gives_the_same_embeddings(tmp_path, faces):
-    from core.model_csv import add_csv_model, export_csv
-    from core.model_loaders import load_keras
-    from core.model_zoo import get_spec
+    from core.zoo import add_csv_model, export_csv, get_spec, load_keras
 
     _source(OPENFACE)
     out = export_csv("openface", tmp_path / "csv")
@@ -141,9 +139,8 @@ def test_export_csv_then_add_csv_gives_the_same_embeddings(tmp_path, faces):
 def test_each_model_separates_people_with_its_own_alignment(spec, val_people, analyzer):
     """Real faces aligned to the model's template: same-person pairs score above different-person ones,
     and clearly better than with a template shifted by a tenth of the crop."""
-    from core.alignment import Template, align_face
-    from core.embedding import get_embedder
-    from core.imageio import load_image
+    from core.faces import align_face, get_embedder, load_image
+    from core.zoo import Template
 
     _source(spec)
     emb = get_embedder(spec.name, warmup=False)

@@ -16,8 +16,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from core.detection.base import DetectedFace, Detector
-from core.detection.mtcnn_tf import normalize
+from core.faces.detection.base import DetectedFace, Detector
+from core.faces.detection.mtcnn_tf import normalize
 from core.tf_runtime import run_tf, tf
 
 CROP = 48

@@ -17,8 +17,8 @@ import math
 import cv2
 import numpy as np
 
-from core.detection.base import DetectedFace, Detector
 from core.errors import ModelFileInvalid, ModelUnavailable
+from core.faces.detection.base import DetectedFace, Detector
 from core.tf_runtime import run_tf, tf
 
 WEIGHT_SHA256 = {

@@ -5,17 +5,10 @@ from __future__ import annotations
 
 import threading
 
-from core.detection.base import Detector
 from core.errors import UnknownName
+from core.faces.detection.base import Detector
+from core.zoo import DETECTORS
 
-DETECTORS: dict[str, str] = {
-    "mtcnn": "MTCNN, 5 landmarks; 640 px detection canvas, faces from 20 px (most accurate; enrolment)",
-    "mtcnn-fast": "MTCNN tuned for live video: 480 px canvas, faces from 40 px",
-    "yunet": "YuNet (OpenCV Zoo) run by OpenCV, 5 landmarks; 320 px long side (fastest; live video)",
-    "yunet-640": "YuNet on a 640 px long side (small faces in large photos)",
-    "yunet-onet": "YuNet finds the faces (320 px long side), MTCNN's O-Net places the landmarks; "
-                  "YuNet at 640 px, then MTCNN, where YuNet finds none (photos: as accurate as MTCNN, 3x faster)",
-}
 _CACHE: dict[tuple, Detector] = {}
 _LOCK = threading.RLock()  # yunet-onet builds yunet inside _build
 
@@ -26,7 +19,7 @@ def available_detectors() -> dict[str, str]:
 
 def _build(name: str, **options) -> Detector:
     if name in ("mtcnn", "mtcnn-fast"):
-        from core.detection.mtcnn_tf import MTCNNDetector
+        from core.faces.detection.mtcnn_tf import MTCNNDetector
 
         defaults = {"detect_size": 640, "min_face_size": 20} if name == "mtcnn" else \
             {"detect_size": 480, "min_face_size": 40}
@@ -34,14 +27,13 @@ def _build(name: str, **options) -> Detector:
         det.name = name
         return det
     if name == "yunet-onet":
-        from core.detection.landmark_refine import OnetRefinedDetector
+        from core.faces.detection.landmark_refine import OnetRefinedDetector
 
         mtcnn = get_detector("mtcnn")  # the last fallback; its nets give the O-Net (loaded once)
         return OnetRefinedDetector(get_detector("yunet"), get_detector("yunet-640"), mtcnn, nets=mtcnn.nets, name=name)
     if name in ("yunet", "yunet-640"):
-        from core.detection.yunet import YuNetDetector
-        from core.model_store import require_detector
-        from core.model_zoo import YUNET
+        from core.faces.detection.yunet import YuNetDetector
+        from core.zoo import YUNET, require_detector
 
         det = YuNetDetector(require_detector(YUNET, "yunet"), detect_size=640 if name == "yunet-640" else 320)
         det.name = name

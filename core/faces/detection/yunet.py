@@ -12,7 +12,7 @@ import threading
 import cv2
 import numpy as np
 
-from core.detection.base import DetectedFace, Detector
+from core.faces.detection.base import DetectedFace, Detector
 
 # YuNet's landmark order: the subject's right eye, left eye, nose tip, right and left mouth corners;
 # ours: image-left eye, image-right eye, nose, image-left mouth corner, image-right mouth corner.

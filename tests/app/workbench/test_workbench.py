@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.runs_db import RunsDB
+from core.training.runs_db import RunsDB
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def _status(w, rid):
 def test_training_run_shows_in_the_table_draws_curves_and_cancel_leaves_a_checkpoint(bench, qtbot, tfrecords):
     from pathlib import Path
 
-    from app.job_dialogs import NewTrainingDialog
+    from app.workbench.job_dialogs import NewTrainingDialog
 
     dlg = NewTrainingDialog(bench._trainable())
     dlg.name.setText("tiny")
@@ -50,7 +50,7 @@ def test_training_run_shows_in_the_table_draws_curves_and_cancel_leaves_a_checkp
 
 @pytest.mark.slow
 def test_evaluation_produces_a_result_card_with_its_roc(bench, qtbot, val_bin):
-    from app.job_dialogs import SOURCES, EvaluateDialog
+    from app.workbench.job_dialogs import SOURCES, EvaluateDialog
 
     dlg = EvaluateDialog(["facenet"], "facenet")
     dlg.source.setCurrentText(next(k for k, v in SOURCES.items() if v == "bin"))

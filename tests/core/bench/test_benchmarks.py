@@ -29,7 +29,7 @@ def test_bench_detect_yunet(samples):
 
 
 def test_soak_records_memory_and_names_over_time(clip, two_people_gallery):
-    from core.bench_soak import bench_soak
+    from core.bench.soak import bench_soak
     from core.config import Settings
 
     doc = bench_soak(str(clip), Settings(model="facenet"), minutes=0.15, gallery=str(two_people_gallery),

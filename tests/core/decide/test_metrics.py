@@ -3,7 +3,7 @@ import itertools
 import numpy as np
 import pytest
 
-from core.metrics import accuracy_at, best_balanced_threshold, best_threshold, kfold_accuracy, roc_curve, tar_at_far
+from core.decide.metrics import accuracy_at, best_balanced_threshold, best_threshold, kfold_accuracy, roc_curve, tar_at_far
 
 
 def _brute_best(scores, labels):
@@ -68,7 +68,7 @@ def test_balanced_threshold_ignores_class_imbalance():
 
 
 def test_tail_table_and_exceedance_match_the_sample():
-    from core.metrics import exceedance, tail_table
+    from core.decide.metrics import exceedance, tail_table
 
     rng = np.random.default_rng(5)
     x = rng.normal(0.0, 0.1, 200_000)
@@ -82,7 +82,7 @@ def test_tail_table_and_exceedance_match_the_sample():
 
 
 def test_far_table_thresholds_give_their_rates():
-    from core.metrics import far_table, threshold_for_rate
+    from core.decide.metrics import far_table, threshold_for_rate
 
     rng = np.random.default_rng(6)
     imp = rng.normal(0.1, 0.1, 100_000)
@@ -96,8 +96,8 @@ def test_far_table_thresholds_give_their_rates():
 def test_open_set_threshold_grows_with_the_gallery_and_meets_its_rate():
     """Simulated strangers against simulated identities: the measured FPIR at the derived threshold
     is at most the target (within sampling error), and more people need a higher threshold."""
-    from core.gallery.identity import open_set_threshold, stranger_rate
-    from core.metrics import tail_table
+    from core.decide import open_set_threshold, stranger_rate
+    from core.decide.metrics import tail_table
 
     rng = np.random.default_rng(7)
     single = rng.normal(0.0, 0.12, 400_000)

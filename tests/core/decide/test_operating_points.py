@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 
 from core.config import Settings
+from core.decide import identify_point, verify_point
+from core.decide.metrics import far_table, tail_table
 from core.gallery import Gallery
-from core.metrics import far_table, tail_table
-from core.operating_points import identify_point, save_calibration, verify_point
+from core.zoo import save_calibration
 from tests.fakes import FakeAnalyzer, FakeEmbedder, photo
 
 
@@ -89,7 +90,7 @@ def test_lfw_pair_files_and_missing_parts(tmp_path):
 
 
 def test_a_weak_model_gets_the_strictest_1to1_point_that_still_accepts_true_matches():
-    from core.operating_points import MIN_VERIFY_TAR
+    from core.decide.operating_points import MIN_VERIFY_TAR
 
     fake = FakeAnalyzer(FakeEmbedder(name="fake-weak")).embedder
     rng = np.random.default_rng(1)

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from core.alignment import ARCFACE_112, Template, align_face, estimate_similarity
+from core.faces import align_face, estimate_similarity
+from core.zoo.templates import ARCFACE_112, Template
 
 
 def _similarity(angle, scale, tx, ty):

@@ -1,11 +1,10 @@
 import numpy as np
 import pytest
 
-from core.detection import available_detectors, get_detector
-from core.detection.mtcnn_tf import choose_canvas, pyramid_scales
 from core.errors import UnknownName
-from core.imageio import load_image
-from core.tracking import iou
+from core.faces import available_detectors, get_detector, load_image
+from core.faces.detection.mtcnn_tf import choose_canvas, pyramid_scales
+from core.live import iou
 
 
 def test_registry_lists_known_names():

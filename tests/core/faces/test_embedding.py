@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
 
-from core.analyzer import primary_face
 from core.errors import ModelFileInvalid
-from core.imageio import load_image
+from core.faces import load_image, primary_face
 
 
 def test_unit_length_and_batch_invariance(analyzer, val_people):
@@ -40,8 +39,8 @@ def test_same_person_closer_than_different(analyzer, val_people):
 
 
 def test_strict_weight_loading_fails_loudly():
-    from core.model_store import source_file
-    from core.model_zoo import FACENET
+    from core.zoo.catalogue import FACENET
+    from core.zoo.store import source_file
     from models.facenet import build_inception_resnet_v1
     from models.h5_import import load_weights_by_name, read_h5_weights
 
@@ -73,9 +72,9 @@ def test_wrong_file_is_not_weights(tmp_path):
 
 def test_fast_inference_graph_equals_keras_model():
     """The compiled plain-TF FaceNet used at run time gives the Keras 3 model's outputs."""
-    from core.model_loaders import load_keras
-    from core.model_store import source_file
-    from core.model_zoo import FACENET
+    from core.zoo import load_keras
+    from core.zoo.catalogue import FACENET
+    from core.zoo.store import source_file
     from models.keras2_graph import compile_h5
 
     rng = np.random.default_rng(4)

@@ -3,10 +3,8 @@
 import numpy as np
 import pytest
 
-from core.detection import get_detector
-from core.detection.base import DetectedFace, Detector
-from core.imageio import load_image
-from core.tracking import iou
+from core.faces import DetectedFace, Detector, get_detector, load_image
+from core.live import iou
 from tests.conftest import require
 
 
@@ -53,7 +51,7 @@ class _Nothing(Detector):
 
 
 def test_refiner_falls_back_to_the_next_finder(photos):
-    from core.detection.landmark_refine import OnetRefinedDetector
+    from core.faces.detection.landmark_refine import OnetRefinedDetector
 
     img = photos[0]
     nets = get_detector("mtcnn").nets

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from core.errors import CorruptImage, ImageTooLarge, NotAnImage
-from core.imageio import ensure_rgb8, load_image
+from core.faces.imageio import ensure_rgb8, load_image
 
 
 def _png_bytes(img: Image.Image) -> bytes:

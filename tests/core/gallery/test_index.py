@@ -85,7 +85,7 @@ def test_empty_index_search():
 
 @pytest.mark.large
 def test_million_scale_benchmark():
-    from core.gallery.bench import bench_gallery
+    from core.bench.gallery import bench_gallery
 
     res = bench_gallery(n=1_000_000, queries=300)
     assert res["recall_at_1"] >= 0.99

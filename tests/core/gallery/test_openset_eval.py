@@ -14,7 +14,7 @@ def _tree(root: Path, people: dict[str, list[Path]], names: list[str], limit: in
 
 
 def test_openset_protocol_names_probes_and_refuses_strangers(tmp_path, train_people, val_people, analyzer):
-    from core.evaluation.openset import evaluate_openset
+    from core.evaluation import evaluate_openset
 
     enroll = _tree(tmp_path / "enroll", train_people, ENROLLED, 6)
     probes = _tree(tmp_path / "probes", val_people, ENROLLED, 3)

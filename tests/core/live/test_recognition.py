@@ -1,12 +1,12 @@
 import numpy as np
 
-from core.capture import ImagesSource, open_source
-from core.recognition import LiveRecognizer
-from core.tracking import IoUTracker, appearance_signature
+from core.live import LiveRecognizer
+from core.live.capture import ImagesSource, open_source
+from core.live.tracking import IoUTracker, appearance_signature
 
 
 def test_tracker_keeps_ids_and_drops_lost_tracks():
-    from core.detection import DetectedFace
+    from core.faces import DetectedFace
 
     def det(x):
         return DetectedFace(np.array([x, 10, x + 50, 60], np.float32), np.zeros((5, 2), np.float32), 0.99)
@@ -21,7 +21,7 @@ def test_tracker_keeps_ids_and_drops_lost_tracks():
 
 
 def test_appearance_signature_tells_faces_apart(val_people):
-    from core.imageio import load_image
+    from core.faces import load_image
 
     a = load_image(val_people["madonna"][0])
     b = load_image(val_people["elton_john"][0])
@@ -42,7 +42,7 @@ def test_scene_cut_never_carries_a_name(analyzer, train_people, val_people, tmp_
         frames = list(_frames(val_people["jerry_seinfeld"][0], 3)) + list(_frames(val_people["elton_john"][0], 3))
         names = []
         for i, img in enumerate(frames):
-            from core.capture import Frame
+            from core.live import Frame
 
             names.append([f.name for f in rec.process(Frame(img, i, i * 0.04))])
         assert names[0] == ["jerry_seinfeld"]
@@ -52,7 +52,7 @@ def test_scene_cut_never_carries_a_name(analyzer, train_people, val_people, tmp_
 def _frames(path, n):
     import cv2
 
-    from core.imageio import load_image
+    from core.faces import load_image
 
     img = load_image(path)
     canvas = np.full((480, 640, 3), 60, np.uint8)

