@@ -36,7 +36,7 @@ lint: $(STAMP)
 
 # two workers, a file per worker: tests that share a costly session fixture (a training run, the GUI) sit in one file
 test: test-models lint
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -n 2 --dist loadfile
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -n 2 --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 bench: setup
 	$(FACEREC) bench embed --json
