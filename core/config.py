@@ -5,7 +5,7 @@ override the file for one run (never written back). The file has these tables::
 
     version = 1
     [engine]            model, detector, enroll_detector, live_detector, gallery, detect_size, min_face_size,
-                        min_face_px, top_k
+                        min_face_px, top_k, decode_size
     [operating_points]  verify_far, identify_fpir, verify_threshold, identify_threshold, min_quality,
                         person_adaptation
     [index]             exact_index_limit, large_index
@@ -37,7 +37,7 @@ ROLE_DETECTORS = {"photos": "detector", "enrol": "enroll_detector", "live": "liv
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     "engine": ("model", "detector", "enroll_detector", "live_detector", "gallery", "detect_size", "min_face_size",
-               "min_face_px", "top_k"),
+               "min_face_px", "top_k", "decode_size"),
     "operating_points": ("verify_far", "identify_fpir", "verify_threshold", "identify_threshold", "min_quality",
                          "person_adaptation"),
     "index": ("exact_index_limit", "large_index"),
@@ -57,6 +57,8 @@ class Settings:
     min_face_size: int = 20             # px on the detection canvas
     min_face_px: int = 24               # px in the original image; smaller faces are not enrolled or named
     top_k: int = 5
+    decode_size: int = 960              # photos: JPEGs larger than this (long side, px) are decoded at 1/2-1/8 size
+                                        # (faces too small for that are decoded again larger); 0 = always full size
     verify_far: float = 1e-3            # 1:1 target false-accept rate
     identify_fpir: float = 0.01         # 1:N target: share of strangers' faces named as someone
     verify_threshold: float | None = None
@@ -97,10 +99,14 @@ class Settings:
                 raise BadValue(f"{name} = {v} must be a cosine similarity between -1 and 1.")
         if not 0.0 <= self.min_quality <= 1.0:
             raise BadValue(f"min_quality = {self.min_quality} must be between 0 and 1.")
+        if self.decode_size < 0:
+            raise BadValue(f"decode_size = {self.decode_size} must be 0 (full size) or a size in pixels.")
         for name in ("detect_size", "min_face_size", "min_face_px", "top_k", "exact_index_limit"):
             v = getattr(self, name)
             if v < 1:
                 raise BadValue(f"{name} = {v} must be a positive whole number.")
+        if self.decode_size and self.decode_size < 320:
+            raise BadValue(f"decode_size = {self.decode_size} is too small; use at least 320 px, or 0 for full size.")
         if self.detect_size < 64:
             raise BadValue(f"detect_size = {self.detect_size} is too small; use at least 64 px.")
 

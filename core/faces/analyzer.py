@@ -13,7 +13,7 @@ from core.errors import BadInput, Cancelled, FaceRecError, UsageError
 from core.faces.alignment import align_face
 from core.faces.detection import DetectedFace, get_detector
 from core.faces.embedding import Embedder, get_embedder
-from core.faces.imageio import ensure_rgb8, load_image
+from core.faces.imageio import Photo, decode_photo, ensure_rgb8
 from core.faces.quality import Quality, assess
 
 ProgressFn = Callable[[int, int, str], None]
@@ -63,7 +63,8 @@ class ImageResult:
     path: str
     faces: list[Face] = field(default_factory=list)
     error: FaceRecError | None = None
-    image_shape: tuple[int, int] | None = None
+    image_shape: tuple[int, int] | None = None   # (H, W) of the full-size photo
+    taken: str | None = None                     # EXIF capture date (ISO 8601), when the photo has one
 
 
 def capture_label(i: int) -> str:
@@ -126,42 +127,62 @@ class FaceAnalyzer:
         embs = self.embedder.embed(crops)
         return [Face(d, c, e) for d, c, e in zip(dets, crops, embs)]
 
+    def detect_photo(self, photo: Photo) -> tuple[Photo, list[DetectedFace]]:
+        """Faces of a decoded photo, in the pixels of the photo returned: a photo decoded at reduced size is
+        decoded again, larger, when a face would otherwise be aligned from fewer pixels than the embedder's
+        input (its landmarks are then placed again at that size). Faces smaller than ``min_face_px`` in the
+        full photo do not count (they are refused or unknown anyway)."""
+        dets = self.detector.detect(photo.pixels)
+        if photo.scale >= 1.0 or not dets:
+            return photo, dets
+        usable = [d.size for d in dets if d.size / photo.scale >= self.settings.min_face_px]
+        need = self.embedder.input_size
+        if not usable or min(usable) >= need:
+            return photo, dets
+        bigger = photo.at_scale(photo.scale * need / min(usable))
+        k = bigger.scale / photo.scale
+        return bigger, self.detector.refine(bigger.pixels, [d.scaled(k) for d in dets])
+
     def analyze_paths(self, paths: Iterable[str | Path | np.ndarray], progress: ProgressFn | None = None,
                       cancel: CancelFn | None = None, batch: int = 32,
                       names: list[str] | None = None) -> Iterator[ImageResult]:
         """Yield one :class:`ImageResult` per item, in order. Items are paths or in-memory RGB frames
-        (named ``names[i]``, default :func:`capture_label`). Embeds across images in batches."""
+        (named ``names[i]``, default :func:`capture_label`). Photos are decoded at the size needed
+        (:func:`core.faces.imageio.decode_photo`); boxes and landmarks are reported in full-size pixels.
+        Embeds across images in batches."""
         paths = list(paths)
         labels = names or [capture_label(i) if isinstance(p, np.ndarray) else str(p) for i, p in enumerate(paths)]
-        pending: list[tuple[ImageResult, np.ndarray, list[DetectedFace]]] = []
+        pending: list[tuple[ImageResult, np.ndarray, list[DetectedFace], float]] = []
 
         def flush():
-            crops = [self.align(img, dets) for _, img, dets in pending]
+            crops = [self.align(img, dets) for _, img, dets, _ in pending]
             flat = np.concatenate(crops) if crops else np.zeros((0,))
             embs = self.embedder.embed(flat) if len(flat) else np.zeros((0, self.embedder.dim), np.float32)
             i = 0
-            for (res, _img, dets), c in zip(pending, crops):
-                res.faces = [Face(d, c[j], embs[i + j]) for j, d in enumerate(dets)]
+            for (res, _img, dets, scale), c in zip(pending, crops):
+                res.faces = [Face(d.scaled(1.0 / scale) if scale != 1.0 else d, c[j], embs[i + j])
+                             for j, d in enumerate(dets)]
                 i += len(dets)
-            out = [r for r, _, _ in pending]
+            out = [r for r, _, _, _ in pending]
             pending.clear()
             return out
 
         n_faces = 0
-        for k, (_item, img, error) in enumerate(decoded(paths, ahead=4)):
+        for k, (photo, error) in enumerate(decoded(paths, labels, self.settings.decode_size, ahead=4)):
             if cancel is not None and cancel():
                 raise Cancelled("Cancelled; nothing after the last reported image was processed.")
             res = ImageResult(path=labels[k])
             try:
                 if error is not None:
                     raise error
-                res.image_shape = img.shape[:2]
-                dets = self.detector.detect(img)
-                pending.append((res, img, dets))
+                assert photo is not None
+                res.image_shape, res.taken = photo.full_size[::-1], photo.taken
+                photo, dets = self.detect_photo(photo)
+                pending.append((res, photo.pixels, dets, photo.scale))
                 n_faces += len(dets)
             except BadInput as exc:
                 res.error = exc
-                pending.append((res, np.zeros((1, 1, 3), np.uint8), []))
+                pending.append((res, np.zeros((1, 1, 3), np.uint8), [], 1.0))
             if progress is not None:
                 progress(k + 1, len(paths), labels[k])
             if n_faces >= batch:
@@ -170,25 +191,31 @@ class FaceAnalyzer:
         yield from flush()
 
 
-def decoded(items: list, ahead: int = 4) -> Iterator[tuple[object, np.ndarray | None, BadInput | None]]:
-    """(item, RGB image or None, error or None) in order, decoding up to ``ahead`` files in background
-    threads while the caller detects and embeds (Pillow and OpenCV release the GIL while decoding)."""
+def decoded(items: list, labels: list[str], decode_size: int = 0,
+            ahead: int = 4) -> Iterator[tuple[Photo | None, BadInput | None]]:
+    """(photo or None, error or None) per item, in order: paths decoded at ``decode_size`` (long side; 0 = full
+    size), frames as they are. Up to ``ahead`` files are decoded in background threads while the caller
+    detects and embeds (Pillow and OpenCV release the GIL while decoding)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    def load(p):
+    def load(i):
+        p = items[i]
         try:
-            return p, (ensure_rgb8(p) if isinstance(p, np.ndarray) else load_image(p)), None
+            if isinstance(p, np.ndarray):
+                img = ensure_rgb8(p)
+                return Photo(img, 1.0, (img.shape[1], img.shape[0]), labels[i]), None
+            return decode_photo(p, long_side=decode_size or None), None
         except BadInput as exc:
-            return p, None, exc
+            return None, exc
 
     if len(items) <= 1:
-        yield from (load(p) for p in items)
+        yield from (load(i) for i in range(len(items)))
         return
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="facerec-decode") as pool:
-        futures = [pool.submit(load, p) for p in items[:ahead]]
+        futures = [pool.submit(load, i) for i in range(min(ahead, len(items)))]
         for i in range(len(items)):
             if i + ahead < len(items):
-                futures.append(pool.submit(load, items[i + ahead]))
+                futures.append(pool.submit(load, i + ahead))
             yield futures[i].result()
             futures[i] = None  # let the decoded image go once it is handed over
 

@@ -58,10 +58,16 @@ class OnetRefinedDetector(Detector):
         for finder in self.finders:
             faces = finder.detect(image)
             if faces:
-                break
-        else:
+                return self.refine(image, faces)
+        return []
+
+    def refine(self, image: np.ndarray, faces: list[DetectedFace]) -> list[DetectedFace]:
+        """``faces`` (in ``image``'s pixels) with O-Net's landmarks and box on ``image``, always from where the
+        finder found them (``found_box``), so refining again at another resolution gives the same result."""
+        if not faces:
             return []
-        boxes = np.round(square_boxes(np.stack([f.box for f in faces]).astype(np.float32)))  # whole pixels
+        found = np.stack([f.box if f.found_box is None else f.found_box for f in faces]).astype(np.float32)
+        boxes = np.round(square_boxes(found))  # whole pixels
         crops = normalize(np.stack([crop_square(image, b) for b in boxes]))
         reg, lms, _ = run_tf(lambda: [v.numpy() for v in self._onet(tf().constant(crops))])
         side = boxes[:, 2] - boxes[:, 0]
@@ -70,7 +76,8 @@ class OnetRefinedDetector(Detector):
         refined = boxes + reg * side[:, None]
         h, w = image.shape[:2]
         out = []
-        for f, b, x, y in zip(faces, refined, lx, ly):
+        for f, fb, b, x, y in zip(faces, found, refined, lx, ly):
             b = np.array([max(0.0, b[0]), max(0.0, b[1]), min(float(w), b[2]), min(float(h), b[3])], np.float32)
-            out.append(DetectedFace(box=b, landmarks=np.stack([x, y], axis=1).astype(np.float32), score=f.score))
+            out.append(DetectedFace(box=b, landmarks=np.stack([x, y], axis=1).astype(np.float32), score=f.score,
+                                    found_box=fb))
         return out
