@@ -28,7 +28,7 @@ def _bucket_exceedance(impostor: dict, k: int, t: float) -> float:
     return float(np.exp(lo + w * (hi - lo)))
 
 
-def stranger_rate(impostor: dict, face_counts: list[int], threshold: float) -> float:
+def tails_stranger_rate(impostor: dict, face_counts: list[int], threshold: float) -> float:
     """FPIR: the chance a stranger's face is named as someone, for identities with ``face_counts`` faces."""
     if not face_counts:
         return 0.0
@@ -47,7 +47,7 @@ def open_set_threshold(impostor: dict, face_counts: list[int], fpir: float) -> f
     lo, hi = -1.0, 1.0
     for _ in range(50):
         mid = (lo + hi) / 2
-        if stranger_rate(impostor, face_counts, mid) > fpir:
+        if tails_stranger_rate(impostor, face_counts, mid) > fpir:
             lo = mid
         else:
             hi = mid

@@ -93,6 +93,6 @@ def stranger_rate(spec: ModelSpec, face_counts: list[int], threshold: float, fin
     cal = calibration(spec, fingerprint)
     if not cal or not cal.get("impostor"):
         return None
-    from core.decide.open_set import stranger_rate as rate
+    from core.decide.open_set import tails_stranger_rate as rate
 
     return rate(cal["impostor"], face_counts, threshold)

@@ -96,8 +96,8 @@ def test_far_table_thresholds_give_their_rates():
 def test_open_set_threshold_grows_with_the_gallery_and_meets_its_rate():
     """Simulated strangers against simulated identities: the measured FPIR at the derived threshold
     is at most the target (within sampling error), and more people need a higher threshold."""
-    from core.decide import open_set_threshold, stranger_rate
     from core.decide.metrics import tail_table
+    from core.decide.open_set import open_set_threshold, tails_stranger_rate
 
     rng = np.random.default_rng(7)
     single = rng.normal(0.0, 0.12, 400_000)
@@ -105,6 +105,6 @@ def test_open_set_threshold_grows_with_the_gallery_and_meets_its_rate():
     t5 = open_set_threshold(impostor, [1] * 5, 0.01)
     t500 = open_set_threshold(impostor, [1] * 500, 0.01)
     assert t500 > t5
-    assert stranger_rate(impostor, [1] * 5, t5) == pytest.approx(0.01, rel=0.05)
+    assert tails_stranger_rate(impostor, [1] * 5, t5) == pytest.approx(0.01, rel=0.05)
     strangers = rng.normal(0.0, 0.12, (20_000, 5)).max(axis=1)  # 5 independent identities
     assert np.mean(strangers >= t5) == pytest.approx(0.01, abs=0.003)
