@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from core.errors import GalleryCorrupt, GalleryError
 from core.fileutil import atomic_path
-from core.gallery.db import open_engine
 from core.gallery.schema import SCHEMA_VERSION, AuditEvent, EmbeddingRow, FaceRow, Identity, ModelRow
+from core.gallery.store import open_engine
 
 FORMAT = "facerec-gallery"
 

@@ -16,10 +16,16 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import GalleryError, IdentityNotFound, UsageError
-from core.gallery.db import checkpoint, open_engine
-from core.gallery.schema import AuditEvent, EmbeddingRow, FaceRow, Identity, ModelRow
+from core.gallery.schema import SCHEMA_VERSION, AuditEvent, Base, EmbeddingRow, FaceRow, Identity, Meta, ModelRow
+from core.storage import checkpoint, open_database
 
 DB_NAME = "gallery.db"
+MIGRATIONS: dict = {}  # MIGRATIONS[v] upgrades a gallery database at schema version v to v + 1
+
+
+def open_engine(db_path: Path, create: bool = True):
+    """(engine, session factory) of a gallery database, created or migrated as needed."""
+    return open_database(db_path, Base, Meta, SCHEMA_VERSION, MIGRATIONS, create=create, what="gallery")
 
 
 def clean_name(name: str) -> str:

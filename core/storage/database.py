@@ -1,5 +1,6 @@
-"""Open a gallery database safely: WAL, foreign keys, busy timeout, secure delete, versioned schema.
+"""Open an SQLite database safely: WAL, foreign keys, busy timeout, secure delete, a versioned schema.
 
+The gallery and the photo library each keep their rows here (their own schema, ``Base`` and ``meta`` table).
 A damaged database raises :class:`GalleryCorrupt` and is never replaced.
 """
 
@@ -11,16 +12,12 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import GalleryCorrupt, GalleryError
-from core.gallery.schema import SCHEMA_VERSION, Base, Meta
 
 BUSY_TIMEOUT_MS = 60_000
-
-# Migrations: MIGRATIONS[v] upgrades a database at version v to v + 1.
-MIGRATIONS: dict[int, Callable[[Engine], None]] = {}
+Migrations = dict[int, Callable[[Engine], None]]  # migrations[v] upgrades a database at version v to v + 1
 
 
 def _pragmas(dbapi_conn, _record):
@@ -32,13 +29,18 @@ def _pragmas(dbapi_conn, _record):
     cur.close()
 
 
-def open_engine(db_path: Path, create: bool = True) -> tuple[Engine, sessionmaker[Session]]:
-    """Engine + session factory for ``db_path``; creates or migrates the schema as needed."""
+def open_database(db_path: Path, base, meta, version: int, migrations: Migrations | None = None,
+                  create: bool = True, what: str = "gallery") -> tuple[Engine, sessionmaker[Session]]:
+    """Engine + session factory for ``db_path`` with the tables of ``base`` (a DeclarativeBase); ``meta`` is its
+    key/value table, whose ``schema_version`` row is checked against ``version`` and migrated up. ``what``
+    names the database in messages ("gallery", "photo library")."""
+    from sqlalchemy.exc import DatabaseError, OperationalError
+
     db_path = Path(db_path)
     if not db_path.exists() and not create:
-        raise GalleryError(f"No gallery at {db_path.parent}.")
+        raise GalleryError(f"No {what} at {db_path.parent}.")
     if db_path.exists():
-        _check_header(db_path)
+        _check_header(db_path, what)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(f"sqlite:///{db_path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000,
                                                                  "check_same_thread": False})
@@ -48,44 +50,45 @@ def open_engine(db_path: Path, create: bool = True) -> tuple[Engine, sessionmake
             mode = conn.exec_driver_sql("PRAGMA journal_mode=WAL").scalar()
             ok = conn.exec_driver_sql("PRAGMA quick_check").scalar()
             if ok != "ok":
-                raise GalleryCorrupt(f"The gallery database {db_path} is damaged ({ok}). It was left untouched; "
-                                     "restore it from an export or move it away to start a new gallery.")
+                raise GalleryCorrupt(f"The {what} database {db_path} is damaged ({ok}). It was left untouched; "
+                                     "restore it from an export or move it away to start a new one.")
             if mode.lower() != "wal":
                 raise GalleryError(f"Could not switch {db_path} to WAL mode (got {mode}).")
-        Base.metadata.create_all(engine)
+        base.metadata.create_all(engine)
         factory = sessionmaker(engine, expire_on_commit=False)
-        _check_version(engine, factory, db_path)
+        _check_version(engine, factory, meta, version, migrations or {}, db_path, what)
     except (DatabaseError, sqlite3.DatabaseError) as exc:
         if isinstance(exc, OperationalError) and "locked" in str(exc):
-            raise GalleryError(f"The gallery {db_path} is busy (locked by another program) for over "
+            raise GalleryError(f"The {what} {db_path} is busy (locked by another program) for over "
                                f"{BUSY_TIMEOUT_MS // 1000} s.") from exc
-        raise GalleryCorrupt(f"The gallery database {db_path} cannot be read ({exc.orig if hasattr(exc, 'orig') else exc}). "
-                             "It was left untouched.") from exc
+        raise GalleryCorrupt(f"The {what} database {db_path} cannot be read "
+                             f"({exc.orig if hasattr(exc, 'orig') else exc}). It was left untouched.") from exc
     return engine, factory
 
 
-def _check_header(db_path: Path) -> None:
+def _check_header(db_path: Path, what: str) -> None:
     with open(db_path, "rb") as f:
         head = f.read(16)
     if head and head != b"SQLite format 3\x00":
         raise GalleryCorrupt(f"{db_path} is not an SQLite database (damaged or a different file). "
-                             "It was left untouched.")
+                             f"The {what} was left untouched.")
 
 
-def _check_version(engine: Engine, factory: sessionmaker[Session], db_path: Path) -> None:
+def _check_version(engine: Engine, factory: sessionmaker[Session], meta, version: int, migrations: Migrations,
+                   db_path: Path, what: str) -> None:
     with factory.begin() as s:
-        row = s.get(Meta, "schema_version")
+        row = s.get(meta, "schema_version")
         if row is None:
-            s.add(Meta(key="schema_version", value=str(SCHEMA_VERSION)))
+            s.add(meta(key="schema_version", value=str(version)))
             return
-        version = int(row.value)
-    if version > SCHEMA_VERSION:
-        raise GalleryError(f"{db_path} was written by a newer facerec (schema {version}); please upgrade.")
-    while version < SCHEMA_VERSION:
-        MIGRATIONS[version](engine)
-        version += 1
+        current = int(row.value)
+    if current > version:
+        raise GalleryError(f"{db_path} was written by a newer facerec ({what} schema {current}); please upgrade.")
+    while current < version:
+        migrations[current](engine)
+        current += 1
         with factory.begin() as s:
-            s.merge(Meta(key="schema_version", value=str(version)))
+            s.merge(meta(key="schema_version", value=str(current)))
 
 
 def checkpoint(engine: Engine) -> None:
@@ -94,6 +97,6 @@ def checkpoint(engine: Engine) -> None:
         conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
 
-def schema_version(factory: sessionmaker[Session]) -> int:
+def schema_version(factory: sessionmaker[Session], meta) -> int:
     with factory() as s:
-        return int(s.scalar(select(Meta.value).where(Meta.key == "schema_version")))
+        return int(s.scalar(select(meta.value).where(meta.key == "schema_version")))
