@@ -15,10 +15,10 @@ import json
 import os
 import sys
 
-from core.cli import bench, engine, evaluate, gallery, training
+from core.cli import bench, engine, evaluate, gallery, people, training
 from core.errors import FaceRecError, UsageError, describe
 
-ROOMS = (engine, gallery, training, evaluate, bench)
+ROOMS = (engine, gallery, people, training, evaluate, bench)
 
 
 class _Parser(argparse.ArgumentParser):

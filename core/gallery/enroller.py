@@ -18,6 +18,7 @@ import numpy as np
 
 from core.errors import Cancelled, UsageError
 from core.faces import capture_label, estimate_similarity
+from core.faces.quality import sharpness
 from core.fileutil import sha256_file
 from core.gallery.acceptance import Rejection, choose_face
 from core.gallery.index_manager import IndexManager
@@ -119,6 +120,43 @@ class Enroller:
             self.index.added(new_ids, new_vecs)
             storage += time.perf_counter() - t_db
             report.seconds = {"total": round(time.perf_counter() - t_start, 3), "storage": round(storage, 3)}
+        return report
+
+    def enroll_faces(self, name: str, faces: list[dict], create: bool = True) -> EnrollReport:
+        """Add faces analysed elsewhere (the photo library) to ``name``: dicts with ``crop`` (JPEG bytes aligned
+        to this model's template), ``embedding`` (of this model), ``box``, ``det_score``, ``quality``,
+        ``source_path`` and ``image_hash``. The same policy as photos: too small or low quality is refused, and a
+        face already enrolled (its photo's hash and box) is skipped."""
+        name = clean_name(name)
+        report = EnrollReport(identity=name)
+        t_start = time.perf_counter()
+        self.index.index()
+        ident_id = self.store.identity_id(name, create)
+        new_ids, new_vecs = [], []
+        try:
+            for f in faces:
+                label = f"{f['source_path']} {f['box']}"
+                key = f"{f['image_hash']}#" + ",".join(f"{float(v):.0f}" for v in f["box"])
+                if min(f["box"][2], f["box"][3]) < self.min_face_px:
+                    report.rejected.append(Rejection(label, "too_small", f"{label}: the face is too small."))
+                elif f["quality"] < self.min_quality:
+                    report.rejected.append(Rejection(label, "low_quality", f"{label}: the face is of low quality."))
+                elif self.store.owner_of_image(key) is not None:
+                    report.rejected.append(Rejection(label, "duplicate", f"{label}: this face is already enrolled."))
+                else:
+                    crop = decode_crop(f["crop"])
+                    sharp = sharpness(crop) if crop is not None else 0.0  # what the gallery keeps as a face's quality
+                    fid, eid = self.store.add_face(ident_id, NewFace(f["source_path"], key, f["box"], f["crop"],
+                                                                     float(f["det_score"]), sharp),
+                                                   self.model_key, f["embedding"])
+                    new_ids.append(eid)
+                    new_vecs.append(np.asarray(f["embedding"], np.float32))
+                    report.face_ids.append(fid)
+                    report.added += 1
+        finally:
+            self.store.finish_enrolment(ident_id, name, report.added, len(report.rejected))
+            self.index.added(new_ids, new_vecs)
+            report.seconds = {"total": round(time.perf_counter() - t_start, 3)}
         return report
 
     def reembed(self, progress: ProgressFn | None = None, cancel: CancelFn | None = None, batch: int = 64) -> dict:

@@ -194,6 +194,11 @@ class Gallery:
                                     f"{self.threshold:.2f}). Add more varied photos of both.")
         return rep
 
+    def enroll_faces(self, name: str, faces: list[dict]) -> EnrollReport:
+        """Enrol faces analysed elsewhere with this gallery's model (the photo library's named groups); see
+        :meth:`core.gallery.enroller.Enroller.enroll_faces`."""
+        return self._enroller().enroll_faces(name, faces)
+
     def missing_embeddings(self) -> int:
         """Faces without an embedding for the active model (e.g. enrolled under another model)."""
         return self.store.missing_count(self.model_key)

@@ -1,0 +1,251 @@
+"""The photo library facade the CLI and the People tab use: scan, group, decide, review, forget.
+
+``Library(root, settings)`` opens (or creates) a library folder (``<data dir>/library`` by default): its
+``library.db`` and the derived grouping state. Grouping and decisions need no model loaded; scanning loads the
+settings' photo analyzer. Naming a group enrols its best faces in the gallery, so a person is one person across
+the gallery and the library.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import select
+
+from core.config import Settings, load_settings
+from core.errors import GalleryError, UsageError
+from core.library import decisions as dec
+from core.library.cluster import Params
+from core.library.people import STATE_NAME, Regrouper
+from core.library.review import propose_split, suggestions
+from core.library.scan import scan
+from core.library.schema import DecisionRow, PersonRow
+from core.library.store import LibraryStore
+from core.paths import data_dir
+
+ProgressFn = Callable[[int, int, str], None]
+ENROL_FACES = 20   # the best faces of a named group that are enrolled in the gallery (its centroid needs no more)
+
+
+def default_library_dir() -> Path:
+    return data_dir() / "library"
+
+
+class Library:
+    def __init__(self, root: str | Path | None = None, settings: Settings | None = None, analyzer=None,
+                 create: bool = True):
+        self.settings = settings or load_settings()
+        self.root = Path(root).expanduser() if root else default_library_dir()
+        self.store = LibraryStore(self.root, create=create)
+        self._analyzer = analyzer
+        self._lock = threading.RLock()  # one decision or regrouping at a time (the GUI's workers share this)
+        from core.zoo import calibration, fingerprint, get_spec
+
+        self.spec = analyzer.embedder.spec if analyzer is not None else get_spec(self.settings.model)
+        fp = analyzer.embedder.fingerprint if analyzer is not None else fingerprint(self.spec)
+        self.model_key = f"{self.spec.name}:{(fp or 'unversioned')[:12]}"
+        self.calibration = calibration(self.spec, fp)
+
+    @property
+    def analyzer(self):
+        if self._analyzer is None:
+            from core.faces import FaceAnalyzer
+
+            self._analyzer = FaceAnalyzer(self.settings, warmup=False)
+        return self._analyzer
+
+    def _regrouper(self) -> Regrouper:
+        if self.calibration is None:
+            raise UsageError(f"The model {self.spec.name} is not calibrated, so faces cannot be grouped safely; run "
+                             f"`facerec eval --lfw LFW_DIR --calibrate --model {self.spec.name}` first.")
+        return Regrouper(self.store, self.model_key, self.spec.embedding_size, self.calibration, Params())
+
+    # ------------------------------------------------------------ scan and group
+
+    def scan(self, folders: list[str | Path], progress: ProgressFn | None = None,
+             cancel: Callable[[], bool] | None = None) -> dict:
+        """Analyse new and changed photos under ``folders``, forget removed ones, then regroup."""
+        with self._lock:
+            report = scan(self.store, self.analyzer, folders, progress=progress, cancel=cancel)
+            report["grouping"] = self._regrouper().regroup()
+        return report
+
+    def regroup(self, full: bool = False) -> dict:
+        with self._lock:
+            return self._regrouper().regroup(full=full)
+
+    # ------------------------------------------------------------ look
+
+    def people(self, with_faces: bool = True) -> dict:
+        """Every group (named or not, hidden ones marked) with its faces, and the unsorted faces."""
+        groups = [g for g in self.store.people() if g["faces"] or g["name"]]
+        if with_faces:
+            for g in groups:
+                g["faces_list"] = [{"id": f["id"], "photo": f["photo"], "box": f["box"]}
+                                   for f in self.store.faces_of(g["id"])]
+        unsorted = [{"id": f["id"], "photo": f["photo"], "box": f["box"]} for f in self.store.faces_of(None)] \
+            if with_faces else []
+        return {"library": str(self.root), "model": self.spec.name, **self.store.counts(),
+                "groups": [{**{k: g[k] for k in ("id", "name", "hidden", "gallery_name")}, "count": g["faces"],
+                            **({"faces": g["faces_list"]} if with_faces else {})} for g in groups],
+                "unsorted": unsorted}
+
+    def show(self, person_id: int) -> dict:
+        p = self.store.person(person_id)
+        faces = self.store.faces_of(person_id)
+        return {"id": p.id, "name": p.name, "hidden": p.hidden, "gallery_name": p.gallery_name, "count": len(faces),
+                "faces": [{k: f[k] for k in ("id", "photo", "box", "quality", "taken", "pinned")} for f in faces]}
+
+    def review(self, limit: int = 50) -> list[dict]:
+        """"Is this Ada?" suggestions, the most uncertain first (see :mod:`core.library.review`)."""
+        return suggestions(self, limit)
+
+    def propose_split(self, person_id: int) -> list[list[int]]:
+        return propose_split(self, person_id)
+
+    # ------------------------------------------------------------ decide
+
+    def _decide(self, kind: str, summary: dict, act) -> dict:
+        """Run one decision in a transaction, record it, regroup; a decision that contradicts earlier ones is
+        undone again and reported."""
+        with self._lock:
+            with self.store.Session.begin() as s:
+                c = dec.Change(s, kind, summary)
+                result = act(c)
+                c.summary = {**summary, **(result if isinstance(result, dict) else {})}
+                decision = c.record()
+            try:
+                grouping = self._regrouper().regroup()
+            except Exception:  # a contradiction (Conflict) or a failure: the decision does not stay half-done
+                with self.store.Session.begin() as s:
+                    dec.undo_last(s)
+                self._regrouper().regroup()
+                raise
+            return {"decision": decision, "kind": kind, **c.summary, "grouping": grouping}
+
+    def name(self, person_id: int, name: str, enrol: bool = True) -> dict:
+        """Name a group (joining a person of that name); its best faces are enrolled in the gallery."""
+        out = self._decide("name", {"group": person_id, "name": name},
+                           lambda c: {"person": dec.name_group(c, person_id, name)})
+        if enrol:
+            out["gallery"] = self.enrol_in_gallery(out["person"])
+        return out
+
+    def merge(self, source: int, target: int) -> dict:
+        return self._decide("merge", {"source": source, "target": target},
+                            lambda c: dec.merge_groups(c, source, target))
+
+    def split(self, person_id: int, parts: list[list[int]] | None = None) -> dict:
+        parts = parts or self.propose_split(person_id)
+        return self._decide("split", {"group": person_id, "parts": [len(p) for p in parts]},
+                            lambda c: {"groups": dec.split_group(c, person_id, parts)})
+
+    def move(self, face_id: int, person_id: int) -> dict:
+        return self._decide("move", {"face": face_id, "to": person_id}, lambda c: dec.move_face(c, face_id, person_id))
+
+    def reject(self, face_id: int, person_id: int) -> dict:
+        return self._decide("reject", {"face": face_id, "person": person_id},
+                            lambda c: dec.reject_face(c, face_id, person_id))
+
+    def not_a_face(self, face_id: int) -> dict:
+        return self._decide("not_face", {"face": face_id}, lambda c: dec.mark_not_face(c, face_id))
+
+    def ignore(self, person_ids: list[int] | None = None, max_faces: int | None = None) -> dict:
+        """Hide groups: the given ones, or every unnamed group (of at most ``max_faces`` faces) at once."""
+        if person_ids is None:
+            person_ids = [g["id"] for g in self.store.people() if g["name"] is None and not g["hidden"]
+                          and g["faces"] and (max_faces is None or g["faces"] <= max_faces)]
+        ids = list(person_ids)
+        return self._decide("ignore", {"groups": len(ids)}, lambda c: {"hidden": dec.hide_groups(c, ids)})
+
+    def undo(self) -> dict:
+        with self._lock:
+            with self.store.Session.begin() as s:
+                out = dec.undo_last(s)
+            if out["kind"] == "name" and out["summary"].get("gallery_face_ids"):
+                self._unenrol(out["summary"]["name"], out["summary"]["gallery_face_ids"])
+            out["grouping"] = self._regrouper().regroup()
+        return out
+
+    # ------------------------------------------------------------ the gallery
+
+    def _gallery(self):
+        from core.gallery import Gallery
+
+        return Gallery(self.settings.gallery_dir(), settings=self.settings, analyzer=self._analyzer)
+
+    def enrol_in_gallery(self, person_id: int) -> dict:
+        """Enrol a named group's best faces (quality first, at most ``ENROL_FACES``) as that person."""
+        p = self.store.person(person_id)
+        if p.name is None:
+            raise UsageError(f"Group {person_id} has no name yet.")
+        faces = self.store.faces_of(person_id, limit=ENROL_FACES, with_crops=True)
+        with self._gallery() as g:
+            if g.model_key != self.model_key:
+                return {"enrolled": 0, "note": f"the gallery uses {g.model_key}, the library {self.model_key}; "
+                                               "switch both to one model to enrol from the library"}
+            embs = self.store.embeddings_of([f["id"] for f in faces], self.spec.embedding_size)
+            hashes = self.store.photo_hashes([f["id"] for f in faces])
+            rep = g.enroll_faces(p.name, [{"crop": f["crop"], "embedding": e, "box": f["box"],
+                                           "det_score": 1.0, "quality": f["quality"], "source_path": f["photo"],
+                                           "image_hash": hashes[f["id"]]} for f, e in zip(faces, embs)])
+        with self.store.Session.begin() as s:
+            s.get(PersonRow, person_id).gallery_name = p.name
+            last = s.scalar(select(DecisionRow).order_by(DecisionRow.id.desc()))
+            if last is not None and last.kind == "name":
+                last.summary = {**last.summary, "gallery_face_ids": rep.face_ids}
+        return {"enrolled": rep.added, "refused": len(rep.rejected), "gallery_face_ids": rep.face_ids}
+
+    def _unenrol(self, name: str, face_ids: list[int]) -> None:
+        with self._gallery() as g:
+            for fid in face_ids:
+                try:
+                    g.remove_face(fid)
+                except GalleryError:
+                    pass  # removed by hand meanwhile
+
+    # ------------------------------------------------------------ forget
+
+    def forget(self, person_id: int) -> dict:
+        """Delete a person from the library for good: their faces (rows, crops, embeddings), the group and its
+        decisions' traces; the grouping state is rebuilt without them; the gallery forgets them too."""
+        with self._lock:
+            p = self.store.person(person_id)
+            removed = self.store.forget_person(person_id)
+            (self.root / STATE_NAME).unlink(missing_ok=True)
+            grouping = self._regrouper().regroup(full=True)
+            self.store.checkpoint()
+        gallery = None
+        if p.gallery_name:
+            with self._gallery() as g:
+                if p.gallery_name in g.names():
+                    gallery = g.remove(p.gallery_name)
+        return {"forgotten": person_id, "name": p.name, "faces": removed, "gallery": gallery, "grouping": grouping}
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def remove_library(root: Path) -> dict:
+    """Delete a library folder: its database (and WAL), the grouping state and nothing else."""
+    root = Path(root)
+    if not (root / "library.db").exists():
+        raise GalleryError(f"No photo library at {root}.")
+    files = [p for p in root.iterdir() if p.name.startswith(("library.db", STATE_NAME))]
+    for p in files:
+        p.unlink()
+    if not any(root.iterdir()):
+        shutil.rmtree(root)
+    return {"removed_library": str(root), "files": len(files)}
+
+
+__all__ = ["Library", "default_library_dir", "remove_library"]

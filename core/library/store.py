@@ -1,0 +1,271 @@
+"""The photo library's rows: photos and their faces in, arrays out; people, constraints and decisions.
+
+One ``library.db`` per library folder (``<data dir>/library`` by default). A scanned photo is committed with
+all its faces in one transaction, so a killed scan resumes where it stopped and never keeps half a photo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import delete, func, select, update
+
+from core.errors import GalleryError
+from core.library.schema import (
+    SCHEMA_VERSION,
+    ApartRow,
+    Base,
+    DecisionRow,
+    LibFaceRow,
+    Meta,
+    PersonRow,
+    PhotoRow,
+    RejectionRow,
+)
+from core.storage import checkpoint, open_database
+
+DB_NAME = "library.db"
+
+
+@dataclass
+class FaceArrays:
+    """The faces that take part in grouping, as arrays (N rows, ordered by a key that depends only on the
+    photos' content, so the same photos give the same arrays whatever order they were scanned in)."""
+
+    ids: np.ndarray          # (N,) int64 face ids
+    embeddings: np.ndarray   # (N, D) float32 unit rows
+    photos: np.ndarray       # (N,) int64 photo ids (faces of one photo are never one person)
+    quality: np.ndarray      # (N,) float32
+    person: np.ndarray       # (N,) int64 current group (-1: unsorted)
+    pinned: np.ndarray       # (N,) bool: put there by a user decision
+    keys: np.ndarray         # (N,) int64 stable content keys (photo content, path and box), ascending
+
+
+def content_key(sha256: str, path: str, box) -> int:
+    """A face's grouping key: 63 bits of SHA-256 over its photo's content hash, path and box (the same face gets
+    the same key whenever and in whatever order it is scanned; two copies of a photo get different keys)."""
+    import hashlib
+
+    text = f"{sha256}|{path}|" + ",".join(f"{float(v):.1f}" for v in box)
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") >> 1
+
+
+class LibraryStore:
+    """One ``library.db``; one session per call (safe for the GUI's worker threads)."""
+
+    def __init__(self, root: Path, create: bool = True):
+        self.root = Path(root)
+        self.engine, self.Session = open_database(self.root / DB_NAME, Base, Meta, SCHEMA_VERSION, create=create,
+                                                  what="photo library")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def checkpoint(self) -> None:
+        checkpoint(self.engine)
+
+    # ------------------------------------------------------------ photos
+
+    def photo_index(self) -> dict[str, tuple[int, int, int, str]]:
+        """{path: (photo id, size, mtime_ns, sha256)} of every photo known."""
+        with self.Session() as s:
+            rows = s.execute(select(PhotoRow.path, PhotoRow.id, PhotoRow.size, PhotoRow.mtime_ns, PhotoRow.sha256))
+            return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
+
+    def touch_photo(self, photo_id: int, size: int, mtime_ns: int) -> None:
+        """A file whose size or time changed but whose content did not."""
+        with self.Session.begin() as s:
+            s.execute(update(PhotoRow).where(PhotoRow.id == photo_id).values(size=size, mtime_ns=mtime_ns))
+
+    def put_photo(self, path: str, size: int, mtime_ns: int, sha256: str, shape: tuple[int, int] | None,
+                  taken: str | None, error: str | None, faces: list[dict], model_key: str) -> int:
+        """Store a scanned photo with its faces in one transaction, replacing what an earlier scan of the same
+        path stored (its faces, and so its decisions, go: the content changed). ``faces``: dicts with box,
+        landmarks, det_score, quality, embedding (float32), crop (JPEG bytes). Returns the photo id."""
+        with self.Session.begin() as s:
+            s.execute(delete(PhotoRow).where(PhotoRow.path == path))
+            h, w = shape or (0, 0)
+            row = PhotoRow(path=path, size=size, mtime_ns=mtime_ns, sha256=sha256, width=w, height=h, taken=taken,
+                           error=error)
+            s.add(row)
+            s.flush()
+            s.add_all(LibFaceRow(photo_id=row.id, box=f["box"], landmarks=f["landmarks"], det_score=f["det_score"],
+                                 quality=f["quality"], model_key=model_key,
+                                 embedding=np.asarray(f["embedding"], "<f4").tobytes(), crop=f["crop"])
+                      for f in faces)
+            return row.id
+
+    def remove_photos(self, photo_ids: list[int]) -> int:
+        """Forget photos (their files are gone) with their faces; returns the number of faces removed."""
+        if not photo_ids:
+            return 0
+        with self.Session.begin() as s:
+            n = s.scalar(select(func.count()).select_from(LibFaceRow).where(LibFaceRow.photo_id.in_(photo_ids)))
+            s.execute(delete(PhotoRow).where(PhotoRow.id.in_(photo_ids)))
+        return int(n or 0)
+
+    def counts(self) -> dict:
+        with self.Session() as s:
+            return {"photos": int(s.scalar(select(func.count()).select_from(PhotoRow))),
+                    "photos_unreadable": int(s.scalar(select(func.count()).select_from(PhotoRow)
+                                                      .where(PhotoRow.error.is_not(None)))),
+                    "faces": int(s.scalar(select(func.count()).select_from(LibFaceRow)
+                                          .where(LibFaceRow.not_face.is_(False)))),
+                    "people": int(s.scalar(select(func.count()).select_from(PersonRow)))}
+
+    # ------------------------------------------------------------ faces as arrays
+
+    def face_arrays(self, model_key: str, dim: int) -> FaceArrays:
+        """The faces of ``model_key`` that take part in grouping (all but those marked "not a face"), ordered by
+        their content key, so the same photos give the same arrays whatever order they were scanned in."""
+        with self.Session() as s:
+            rows = s.execute(select(LibFaceRow.id, LibFaceRow.embedding, LibFaceRow.photo_id, LibFaceRow.quality,
+                                    LibFaceRow.person_id, LibFaceRow.pinned, PhotoRow.sha256, PhotoRow.path,
+                                    LibFaceRow.box)
+                             .join(PhotoRow, LibFaceRow.photo_id == PhotoRow.id)
+                             .where(LibFaceRow.model_key == model_key, LibFaceRow.not_face.is_(False))).all()
+        keys = [content_key(r[6], r[7], r[8]) for r in rows]
+        order = sorted(range(len(rows)), key=keys.__getitem__)
+        rows, n = [rows[i] for i in order], len(rows)
+        emb = np.frombuffer(b"".join(r[1] for r in rows), np.float32).reshape(n, dim) if n else np.zeros((0, dim),
+                                                                                                         np.float32)
+        return FaceArrays(ids=np.fromiter((r[0] for r in rows), np.int64, n), embeddings=emb,
+                          photos=np.fromiter((r[2] for r in rows), np.int64, n),
+                          quality=np.fromiter((r[3] for r in rows), np.float32, n),
+                          person=np.fromiter((-1 if r[4] is None else r[4] for r in rows), np.int64, n),
+                          pinned=np.fromiter((bool(r[5]) for r in rows), bool, n),
+                          keys=np.asarray([keys[i] for i in order], np.int64))
+
+    def face(self, face_id: int) -> LibFaceRow:
+        with self.Session() as s:
+            row = s.get(LibFaceRow, face_id)
+            if row is None:
+                raise GalleryError(f"No face with id {face_id} in the photo library.")
+            return row
+
+    def faces_of(self, person_id: int | None, limit: int | None = None, offset: int = 0,
+                 with_crops: bool = False) -> list[dict]:
+        """Faces of a group (None: the unsorted faces), best quality first, with their photo."""
+        cols = [LibFaceRow.id, LibFaceRow.box, LibFaceRow.quality, LibFaceRow.pinned, PhotoRow.path, PhotoRow.taken]
+        if with_crops:
+            cols.append(LibFaceRow.crop)
+        q = (select(*cols).join(PhotoRow, LibFaceRow.photo_id == PhotoRow.id)
+             .where(LibFaceRow.not_face.is_(False))
+             .where(LibFaceRow.person_id.is_(None) if person_id is None else LibFaceRow.person_id == person_id)
+             .order_by(LibFaceRow.quality.desc(), LibFaceRow.id).offset(offset))
+        if limit is not None:
+            q = q.limit(limit)
+        with self.Session() as s:
+            rows = s.execute(q).all()
+        keys = ["id", "box", "quality", "pinned", "photo", "taken", *(["crop"] if with_crops else [])]
+        return [dict(zip(keys, r)) for r in rows]
+
+    def crop(self, face_id: int) -> bytes | None:
+        with self.Session() as s:
+            return s.scalar(select(LibFaceRow.crop).where(LibFaceRow.id == face_id))
+
+    def embeddings_of(self, face_ids: list[int], dim: int) -> np.ndarray:
+        with self.Session() as s:
+            rows = dict(s.execute(select(LibFaceRow.id, LibFaceRow.embedding).where(LibFaceRow.id.in_(face_ids))).all())
+        return np.stack([np.frombuffer(rows[i], np.float32) for i in face_ids]) if face_ids else np.zeros((0, dim),
+                                                                                                         np.float32)
+
+    # ------------------------------------------------------------ people and constraints
+
+    def people(self) -> list[dict]:
+        """Every group with its face count, named first, then by size."""
+        with self.Session() as s:
+            counts = dict(s.execute(select(LibFaceRow.person_id, func.count()).where(LibFaceRow.not_face.is_(False))
+                                    .group_by(LibFaceRow.person_id)).all())
+            rows = s.scalars(select(PersonRow)).all()
+        out = [{"id": p.id, "name": p.name, "hidden": p.hidden, "gallery_name": p.gallery_name,
+                "faces": int(counts.get(p.id, 0))} for p in rows]
+        out.sort(key=lambda d: (d["name"] is None, -d["faces"], d["id"]))
+        return out
+
+    def person(self, person_id: int) -> PersonRow:
+        with self.Session() as s:
+            row = s.get(PersonRow, person_id)
+            if row is None:
+                raise GalleryError(f"No person or group with id {person_id} in the photo library.")
+            return row
+
+    def person_by_name(self, name: str) -> PersonRow | None:
+        with self.Session() as s:
+            return s.scalar(select(PersonRow).where(PersonRow.name == name))
+
+    def constraints(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """(rejections (face id, person id), apart (person id, person id))."""
+        with self.Session() as s:
+            rej = [tuple(r) for r in s.execute(select(RejectionRow.face_id, RejectionRow.person_id)).all()]
+            apart = [tuple(r) for r in s.execute(select(ApartRow.a, ApartRow.b)).all()]
+        return rej, apart
+
+    def decisions(self, limit: int = 50) -> list[dict]:
+        with self.Session() as s:
+            rows = s.scalars(select(DecisionRow).order_by(DecisionRow.id.desc()).limit(limit)).all()
+            return [{"id": r.id, "at": r.at.isoformat(), "kind": r.kind, "summary": r.summary, "undone": r.undone}
+                    for r in rows]
+
+    # ------------------------------------------------------------ grouping results
+
+    def persistent_people(self) -> set[int]:
+        """Groups a user acted on (named, hidden, or holding faces a decision placed): never dropped by regrouping."""
+        with self.Session() as s:
+            named = set(s.scalars(select(PersonRow.id).where((PersonRow.name.is_not(None)) | PersonRow.hidden)))
+            pinned = set(s.scalars(select(LibFaceRow.person_id).where(LibFaceRow.pinned.is_(True)).distinct()))
+        return named | {p for p in pinned if p is not None}
+
+    def apply_grouping(self, face_ids: np.ndarray, person: np.ndarray, new_groups: list[np.ndarray],
+                       old_person: np.ndarray) -> dict:
+        """Write a grouping: ``person`` (N,) the group of each face (-1 unsorted, -2 - j: the j-th of
+        ``new_groups`` to create); only faces whose group changed are written. Groups left empty that no user
+        acted on are deleted. One transaction."""
+        with self.Session.begin() as s:
+            made = []
+            for _ in new_groups:
+                row = PersonRow(name=None)
+                s.add(row)
+                s.flush()
+                made.append(row.id)
+            target = person.copy()
+            for j, pid in enumerate(made):
+                target[person == -2 - j] = pid
+            changed = np.flatnonzero(target != old_person)
+            if len(changed):
+                s.execute(update(LibFaceRow), [{"id": int(face_ids[i]),
+                                                "person_id": None if target[i] < 0 else int(target[i])}
+                                               for i in changed])
+            keep = set(s.scalars(select(LibFaceRow.person_id).where(LibFaceRow.person_id.is_not(None)).distinct()))
+            acted = set(s.scalars(select(PersonRow.id).where((PersonRow.name.is_not(None)) | PersonRow.hidden)))
+            referenced = set(s.scalars(select(RejectionRow.person_id))) | set(s.scalars(select(ApartRow.a))) | \
+                set(s.scalars(select(ApartRow.b)))
+            empty = [p for p in s.scalars(select(PersonRow.id)) if p not in keep | acted | referenced]
+            if empty:
+                s.execute(delete(PersonRow).where(PersonRow.id.in_(empty)))
+        return {"changed_faces": int(len(changed)), "new_groups": len(made), "dropped_groups": len(empty)}
+
+    def photo_hashes(self, face_ids: list[int]) -> dict[int, str]:
+        """{face id: its photo's SHA-256}."""
+        with self.Session() as s:
+            return dict(s.execute(select(LibFaceRow.id, PhotoRow.sha256).join(PhotoRow, LibFaceRow.photo_id == PhotoRow.id)
+                                  .where(LibFaceRow.id.in_(face_ids))).all())
+
+    def forget_person(self, person_id: int) -> int:
+        """Delete a person and all their faces (rows, crops, embeddings; secure delete, then the WAL is folded
+        in and truncated); their photos stay known, so a re-scan does not find them again. Returns the faces."""
+        with self.Session.begin() as s:
+            if s.get(PersonRow, person_id) is None:
+                raise GalleryError(f"No person or group with id {person_id} in the photo library.")
+            n = s.execute(delete(LibFaceRow).where(LibFaceRow.person_id == person_id)).rowcount
+            s.execute(delete(PersonRow).where(PersonRow.id == person_id))
+        self.checkpoint()
+        return int(n or 0)
+
+    def photo_ids(self, face_ids: list[int]) -> list[int]:
+        """The photo of each face, in the order given."""
+        with self.Session() as s:
+            rows = dict(s.execute(select(LibFaceRow.id, LibFaceRow.photo_id).where(LibFaceRow.id.in_(face_ids))).all())
+        return [rows[i] for i in face_ids]
