@@ -168,3 +168,23 @@ def far_table(impostor: np.ndarray, levels=(1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 
         rates.append(f)
         thr.append(round(float(x[int(np.ceil((1 - f) * n))] if int(np.ceil((1 - f) * n)) < n else x[-1]), 6))
     return {"far": rates, "threshold": thr, "impostor_pairs": int(n)}
+
+
+def bcubed(labels: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
+    """BCubed (precision, recall, F) of a grouping ``labels`` (N,) against true identities ``truth`` (N,);
+    a label of -1 (unsorted) is a group of its own. Precision: for each item, the share of its group that is
+    its identity; recall: the share of its identity that is in its group; both averaged over items."""
+    labels, truth = np.asarray(labels).copy(), np.asarray(truth)
+    if labels.shape != truth.shape or labels.ndim != 1:
+        raise ValueError(f"labels {labels.shape} and truth {truth.shape} must be equal 1-d shapes")
+    if len(labels) == 0:
+        return 1.0, 1.0, 1.0
+    alone = labels < 0
+    labels[alone] = labels.max(initial=-1) + 1 + np.arange(alone.sum())
+    _, g = np.unique(labels, return_inverse=True)
+    _, t = np.unique(truth, return_inverse=True)
+    _, cell, both = np.unique(g.astype(np.int64) * (t.max() + 1) + t, return_inverse=True, return_counts=True)
+    both = both[cell]
+    p = float(np.mean(both / np.bincount(g)[g]))
+    r = float(np.mean(both / np.bincount(t)[t]))
+    return p, r, 2 * p * r / (p + r)

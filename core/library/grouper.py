@@ -57,7 +57,8 @@ class Grouper:
         return len(self.keys)
 
     def fit(self, emb, photo_ids, keys, must_link=(), cannot_link=()) -> np.ndarray:
-        """Group from scratch: ``emb`` (N, D) unit rows, ``photo_ids`` (N,), ``keys`` (N,) unique int64."""
+        """Group from scratch: ``emb`` (N, D) unit rows, ``photo_ids`` (N,), ``keys`` (N,) unique int64. Returns
+        the labels in the order of ``keys``."""
         keys = np.asarray(keys, np.int64)
         if len(np.unique(keys)) != len(keys):
             raise ValueError("face keys must be unique")
@@ -67,24 +68,24 @@ class Grouper:
         self.must, self.cannot = _pairs(must_link), _pairs(cannot_link)
         if len(keys) == 0:
             self.root, self.eu, self.ev = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-            return self.labels()
+            return self.labels(keys)
         sims, ids = knn(self.x, self.prm.k, self.prm)
         self.eu, self.ev = graph_edges(sims, ids, np.arange(len(o)), self.photo, self.t_edge)
         self.root = self._must_roots(np.arange(len(o)))
         self._run(np.ones(len(self.eu), bool))
-        return self.labels()
+        return self.labels(keys)
 
     def labels(self, keys=None) -> np.ndarray:
         """Group labels in the order of ``keys`` (default: the sorted keys); -1 = unsorted."""
         lab = finish(self.root, self.prm.min_size)
         return lab if keys is None else lab[self._idx(np.asarray(keys, np.int64))]
 
-    def add(self, emb, photo_ids, keys) -> np.ndarray:
+    def add(self, emb, photo_ids, keys) -> None:
         """Add faces: exact kNN of the new faces against all, then regroup around them (existing groups are only
         ever joined, never split: a periodic :meth:`fit` tidies up)."""
         keys = np.asarray(keys, np.int64)
         if len(keys) == 0:
-            return self.labels()
+            return
         allk = np.concatenate([self.keys, keys])
         if len(np.unique(allk)) != len(allk):
             raise ValueError("face keys must be unique")
@@ -106,9 +107,8 @@ class Grouper:
         dirty = np.r_[np.zeros(len(self.eu), bool), np.ones(len(eu), bool)]
         self.eu, self.ev = np.concatenate([self.eu, eu]), np.concatenate([self.ev, ev])
         self._run(dirty)
-        return self.labels()
 
-    def set_constraints(self, must_link=(), cannot_link=()) -> np.ndarray:
+    def set_constraints(self, must_link=(), cannot_link=()) -> None:
         """Replace the user decisions (pairs of keys; an undo drops a pair). Groups holding a barred pair, a
         linked pair apart, or a face of a dropped pair are dissolved and regrouped from the must-link groups.
         A contradiction raises :class:`Conflict` and leaves the grouping as it was."""
@@ -134,7 +134,6 @@ class Grouper:
         except Exception:
             self.root, self.must, self.cannot = saved
             raise
-        return self.labels()
 
     # ------------------------------------------------------------ persistence
 

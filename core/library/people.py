@@ -23,6 +23,7 @@ from core.library.grouper import Grouper
 from core.library.store import FaceArrays, LibraryStore
 
 STATE_NAME = "grouping.npz"
+INCREMENTAL_SHARE = 0.1   # more new faces than this share of the grouped ones: group everything again
 
 
 def constraints(arr: FaceArrays, store: LibraryStore) -> tuple[np.ndarray, np.ndarray]:
@@ -84,7 +85,8 @@ class Regrouper:
 
     def _grouper(self, arr: FaceArrays, must: np.ndarray, cannot: np.ndarray, full: bool) -> tuple[Grouper, str]:
         """A grouper holding ``arr``'s faces: the saved state warmed up with the new faces and decisions, or a
-        fresh fit (first time, ``full``, faces removed, or a state from other settings)."""
+        fresh fit (first time, ``full``, faces removed, many new faces, or a state from other settings). A fresh
+        fit depends only on the faces and decisions, never on the order photos came in."""
         g = Grouper(self.cal, self.params)
         if not full and self.state_path.is_file():
             try:
@@ -94,7 +96,7 @@ class Regrouper:
             if loaded and len(g) and len(arr.keys):
                 have = np.isin(g.keys, arr.keys)
                 new = ~np.isin(arr.keys, g.keys)
-                if have.all():
+                if have.all() and new.sum() <= INCREMENTAL_SHARE * len(g):
                     g.add(arr.embeddings[new], arr.photos[new], arr.keys[new])
                     g.set_constraints(must, cannot)
                     return g, "incremental"

@@ -40,15 +40,16 @@ class FaceArrays:
     quality: np.ndarray      # (N,) float32
     person: np.ndarray       # (N,) int64 current group (-1: unsorted)
     pinned: np.ndarray       # (N,) bool: put there by a user decision
-    keys: np.ndarray         # (N,) int64 stable content keys (photo content, path and box), ascending
+    keys: np.ndarray         # (N,) int64 stable content keys (photo content and box), ascending
 
 
-def content_key(sha256: str, path: str, box) -> int:
-    """A face's grouping key: 63 bits of SHA-256 over its photo's content hash, path and box (the same face gets
-    the same key whenever and in whatever order it is scanned; two copies of a photo get different keys)."""
+def content_key(sha256: str, box, path: str = "") -> int:
+    """A face's grouping key: 63 bits of SHA-256 over its photo's content hash and its box (the same face gets the
+    same key whenever, wherever and in whatever order it is scanned); ``path`` only tells copies of one photo
+    apart."""
     import hashlib
 
-    text = f"{sha256}|{path}|" + ",".join(f"{float(v):.1f}" for v in box)
+    text = f"{sha256}|" + ",".join(f"{float(v):.1f}" for v in box) + (f"|{path}" if path else "")
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") >> 1
 
 
@@ -126,7 +127,11 @@ class LibraryStore:
                                     LibFaceRow.box)
                              .join(PhotoRow, LibFaceRow.photo_id == PhotoRow.id)
                              .where(LibFaceRow.model_key == model_key, LibFaceRow.not_face.is_(False))).all()
-        keys = [content_key(r[6], r[7], r[8]) for r in rows]
+        keys = [content_key(r[6], r[8]) for r in rows]
+        seen: dict[int, int] = {}
+        for k in keys:
+            seen[k] = seen.get(k, 0) + 1
+        keys = [content_key(r[6], r[8], r[7]) if seen[k] > 1 else k for r, k in zip(rows, keys)]  # copies of a photo
         order = sorted(range(len(rows)), key=keys.__getitem__)
         rows, n = [rows[i] for i in order], len(rows)
         emb = np.frombuffer(b"".join(r[1] for r in rows), np.float32).reshape(n, dim) if n else np.zeros((0, dim),

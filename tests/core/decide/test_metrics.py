@@ -108,3 +108,19 @@ def test_open_set_threshold_grows_with_the_gallery_and_meets_its_rate():
     assert tails_stranger_rate(impostor, [1] * 5, t5) == pytest.approx(0.01, rel=0.05)
     strangers = rng.normal(0.0, 0.12, (20_000, 5)).max(axis=1)  # 5 independent identities
     assert np.mean(strangers >= t5) == pytest.approx(0.01, abs=0.003)
+
+
+def test_bcubed_matches_its_definition_by_brute_force():
+    from core.decide.metrics import bcubed
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        n = int(rng.integers(1, 40))
+        truth = rng.integers(0, 6, n)
+        labels = rng.integers(-1, 5, n)
+        groups = [[j] if labels[j] < 0 else [k for k in range(n) if labels[k] == labels[j]] for j in range(n)]
+        p = np.mean([sum(truth[k] == truth[j] for k in groups[j]) / len(groups[j]) for j in range(n)])
+        r = np.mean([sum(truth[k] == truth[j] for k in groups[j]) / (truth == truth[j]).sum() for j in range(n)])
+        assert bcubed(labels, truth) == pytest.approx((p, r, 2 * p * r / (p + r)))
+    assert bcubed(np.array([0, 0, 1]), np.array([5, 5, 7])) == (1.0, 1.0, 1.0)
+    assert bcubed(np.array([-1, -1]), np.array([5, 5]))[:2] == (1.0, 0.5)
