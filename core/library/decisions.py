@@ -195,6 +195,30 @@ def mark_not_face(c: Change, face_id: int) -> None:
     c.set_face(c.face(face_id), person_id=None, pinned=False, not_face=True)
 
 
+def person_named(c: Change, name: str) -> PersonRow:
+    """The library's person called ``name``, created (without faces) for a gallery person not in the library."""
+    name = clean_name(name)
+    row = c.s.scalar(select(PersonRow).where(PersonRow.name == name))
+    return row if row is not None else c.new_person(name)
+
+
+def confirm_face(c: Change, face_id: int, name: str) -> int:
+    """A suggestion confirmed: the face is ``name``'s."""
+    person = person_named(c, name)
+    move_face(c, face_id, person.id)
+    return person.id
+
+
+def reject_suggestion(c: Change, kind: str, item: int, name: str) -> None:
+    """A suggestion rejected: that group, or that face, is not ``name`` (and is not suggested again)."""
+    person = person_named(c, name)
+    if kind == "group":
+        c.pin_group(item)
+        c.apart(item, person.id)
+    else:
+        c.reject(item, person.id)
+
+
 def hide_groups(c: Change, person_ids: list[int]) -> int:
     for pid in person_ids:
         c.pin_group(pid)

@@ -52,12 +52,17 @@ def suggestions(lib, limit: int = 50) -> list[dict]:
                            fingerprint=lib.model_key.split(":", 1)[1])
     thr = point.threshold
     dim = lib.spec.embedding_size
+    rejections, apart = lib.store.constraints()
+    person_of = {g["name"]: g["id"] for g in lib.store.people() if g["name"]}
+    refused_faces = set(rejections)
+    refused_groups = {(a, b) for a, b in apart} | {(b, a) for a, b in apart}
     out = []
     for g in lib.store.people():
         if g["name"] or g["hidden"] or not g["faces"]:
             continue
         ids = [f["id"] for f in lib.store.faces_of(g["id"])]
         scores = (lib.store.embeddings_of(ids, dim) @ c.T).mean(axis=0)
+        scores[[i for i, n in enumerate(names) if (g["id"], person_of.get(n)) in refused_groups]] = -1.0
         j = int(np.argmax(scores))
         if scores[j] >= thr - WINDOW:
             out.append({"kind": "group", "id": g["id"], "faces": g["faces"], "person": names[j],
@@ -65,6 +70,8 @@ def suggestions(lib, limit: int = 50) -> list[dict]:
     loose = [f for f in lib.store.faces_of(None) if f["quality"] >= lib.settings.min_quality]
     if loose:
         scores = lib.store.embeddings_of([f["id"] for f in loose], dim) @ c.T
+        for i, f in enumerate(loose):
+            scores[i, [j for j, n in enumerate(names) if (f["id"], person_of.get(n)) in refused_faces]] = -1.0
         best = scores.argmax(axis=1)
         for f, j, s in zip(loose, best, scores[np.arange(len(loose)), best]):
             if s >= thr - WINDOW:

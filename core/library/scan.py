@@ -109,10 +109,12 @@ def face_record(face) -> dict:
 
 
 def scan(store: LibraryStore, analyzer, folders: list[str | Path], progress: ProgressFn | None = None,
-         cancel: CancelFn | None = None) -> dict:
-    """Bring the library up to date with ``folders``; returns what changed. Grouping is the caller's next step."""
+         cancel: CancelFn | None = None, checkpoint: Callable[[], None] | None = None, every: int = 500) -> dict:
+    """Bring the library up to date with ``folders``; returns what changed. ``checkpoint`` is called after every
+    ``every`` photos (the caller groups what is there so far); grouping at the end is the caller's step."""
     t0 = time.perf_counter()
     work = plan(store, folders)
+    store.add_folders([str(Path(f).expanduser().resolve()) for f in folders])
     removed_faces = store.remove_photos(work.removed)
     paths = [p for p, *_ in work.todo]
     meta = {p: (size, mtime, sha) for p, size, mtime, sha in work.todo}
@@ -133,6 +135,8 @@ def scan(store: LibraryStore, analyzer, folders: list[str | Path], progress: Pro
             done += 1
             if progress is not None:
                 progress(done, len(paths), res.path)
+            if checkpoint is not None and done % every == 0 and done < len(paths):
+                checkpoint()
     except Cancelled as exc:
         raise Cancelled(f"Scan cancelled after {done} of {len(paths)} new or changed photos; they are kept, and "
                         "the next scan continues with the rest.") from exc

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core.config import Settings, load_settings
-from core.errors import GalleryError, UsageError
+from core.errors import Cancelled, GalleryError, UsageError
 from core.library import decisions as dec
 from core.library.cluster import Params
 from core.library.people import STATE_NAME, Regrouper
@@ -67,10 +67,17 @@ class Library:
 
     def scan(self, folders: list[str | Path], progress: ProgressFn | None = None,
              cancel: Callable[[], bool] | None = None) -> dict:
-        """Analyse new and changed photos under ``folders``, forget removed ones, then regroup."""
+        """Analyse new and changed photos under ``folders``, forget removed ones, then regroup (also every 500
+        photos on the way, so a long scan shows its people as it goes)."""
         with self._lock:
-            report = scan(self.store, self.analyzer, folders, progress=progress, cancel=cancel)
-            report["grouping"] = self._regrouper().regroup()
+            regrouper = self._regrouper()
+            try:
+                report = scan(self.store, self.analyzer, folders, progress=progress, cancel=cancel,
+                              checkpoint=regrouper.regroup)
+            except Cancelled:
+                regrouper.regroup()  # the photos analysed so far are kept: group them
+                raise
+            report["grouping"] = regrouper.regroup()
         return report
 
     def regroup(self, full: bool = False) -> dict:
@@ -160,6 +167,17 @@ class Library:
                           and g["faces"] and (max_faces is None or g["faces"] <= max_faces)]
         ids = list(person_ids)
         return self._decide("ignore", {"groups": len(ids)}, lambda c: {"hidden": dec.hide_groups(c, ids)})
+
+    def confirm_face(self, face_id: int, name: str) -> dict:
+        """Answer "yes" to "Is this NAME?" for an unsorted face."""
+        return self._decide("confirm", {"face": face_id, "name": name},
+                            lambda c: {"person": dec.confirm_face(c, face_id, name)})
+
+    def reject_suggestion(self, suggestion: dict) -> dict:
+        """Answer "no" to a review suggestion: it is not asked again, and the group or face never joins them."""
+        kind, item, name = suggestion["kind"], int(suggestion["id"]), suggestion["person"]
+        return self._decide("not_them", {"kind": kind, "id": item, "name": name},
+                            lambda c: dec.reject_suggestion(c, kind, item, name))
 
     def undo(self) -> dict:
         with self._lock:

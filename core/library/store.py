@@ -108,13 +108,16 @@ class LibraryStore:
         return int(n or 0)
 
     def counts(self) -> dict:
+        """Photos (and unreadable ones), faces (not counting "not a face"), groups and unsorted faces."""
         with self.Session() as s:
             return {"photos": int(s.scalar(select(func.count()).select_from(PhotoRow))),
                     "photos_unreadable": int(s.scalar(select(func.count()).select_from(PhotoRow)
                                                       .where(PhotoRow.error.is_not(None)))),
                     "faces": int(s.scalar(select(func.count()).select_from(LibFaceRow)
                                           .where(LibFaceRow.not_face.is_(False)))),
-                    "people": int(s.scalar(select(func.count()).select_from(PersonRow)))}
+                    "people": int(s.scalar(select(func.count()).select_from(PersonRow))),
+                    "unsorted": int(s.scalar(select(func.count()).select_from(LibFaceRow)
+                                             .where(LibFaceRow.not_face.is_(False), LibFaceRow.person_id.is_(None))))}
 
     # ------------------------------------------------------------ faces as arrays
 
@@ -274,3 +277,26 @@ class LibraryStore:
         with self.Session() as s:
             rows = dict(s.execute(select(LibFaceRow.id, LibFaceRow.photo_id).where(LibFaceRow.id.in_(face_ids))).all())
         return [rows[i] for i in face_ids]
+
+    def thumbnail(self, person_id: int | None) -> bytes | None:
+        """JPEG of a group's best face (None: of the best unsorted face)."""
+        who = LibFaceRow.person_id.is_(None) if person_id is None else LibFaceRow.person_id == person_id
+        with self.Session() as s:
+            return s.scalar(select(LibFaceRow.crop).where(who, LibFaceRow.not_face.is_(False))
+                            .order_by(LibFaceRow.quality.desc(), LibFaceRow.id).limit(1))
+
+    def folders(self) -> list[str]:
+        """The folders scanned into this library (for a re-scan)."""
+        import json
+
+        with self.Session() as s:
+            row = s.get(Meta, "folders")
+            return json.loads(row.value) if row is not None else []
+
+    def add_folders(self, folders: list[str]) -> None:
+        import json
+
+        known = self.folders()
+        new = known + [f for f in folders if f not in known]
+        with self.Session.begin() as s:
+            s.merge(Meta(key="folders", value=json.dumps(new)))

@@ -1,0 +1,141 @@
+"""Qt item models over the photo library: groups (a face, a name or "Unnamed", a count) and one group's faces.
+
+Both are thin adapters: rows come from :class:`core.library.Library`; face crops are loaded when a row is first
+shown and cached; a group's faces come in pages (``fetchMore``), so a person with thousands of photos or a
+library of 100,000 faces opens at once.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, Qt
+from PySide6.QtGui import QColor, QIcon
+
+from app.gallery.panel import pixmap_from_jpeg
+
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+UNSORTED = -1          # the row standing for the unsorted faces
+MIME = "application/x-facerec-group"
+PAGE = 200
+
+
+class GroupsModel(QAbstractListModel):
+    """People and unnamed groups (named first, then by size), and a last row for the unsorted faces."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.library = None
+        self.rows: list[dict] = []
+        self.show_hidden = False
+        self._icons: dict[int, QIcon] = {}
+        self.drop_merge = None        # callable(source id, target id), set by the panel
+
+    def set_rows(self, rows: list[dict], unsorted: int) -> None:
+        self.beginResetModel()
+        self.rows = [r for r in rows if (self.show_hidden or not r["hidden"]) and (r["faces"] or r["name"])]
+        if unsorted:
+            self.rows.append({"id": UNSORTED, "name": None, "hidden": False, "faces": unsorted})
+        self._icons.clear()
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        r = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            title = "Unsorted faces" if r["id"] == UNSORTED else (r["name"] or f"Unnamed #{r['id']}")  # as group_label
+            return f"{title}\n{r['faces']} face{'s' if r['faces'] != 1 else ''}" + (" (hidden)" if r["hidden"] else "")
+        if role == Qt.ItemDataRole.DecorationRole and self.library is not None:
+            icon = self._icons.get(r["id"])
+            if icon is None:
+                icon = QIcon(pixmap_from_jpeg(self.library.store.thumbnail(None if r["id"] == UNSORTED else r["id"])))
+                self._icons[r["id"]] = icon
+            return icon
+        if role == Qt.ItemDataRole.ForegroundRole and (r["name"] is None or r["hidden"]):
+            return QColor(110, 110, 110)
+        if role == ID_ROLE:
+            return r["id"]
+        return None
+
+    # drag a group onto another to merge them
+    def flags(self, index):
+        f = super().flags(index)
+        if index.isValid() and self.rows[index.row()]["id"] != UNSORTED:
+            f |= Qt.ItemFlag.ItemIsDragEnabled | Qt.ItemFlag.ItemIsDropEnabled
+        return f
+
+    def supportedDropActions(self):
+        return Qt.DropAction.MoveAction
+
+    def mimeTypes(self):
+        return [MIME]
+
+    def mimeData(self, indexes):
+        m = QMimeData()
+        m.setData(MIME, str(self.rows[indexes[0].row()]["id"]).encode())
+        return m
+
+    def dropMimeData(self, data, action, row, column, parent):
+        if not data.hasFormat(MIME) or not parent.isValid() or self.drop_merge is None:
+            return False
+        source, target = int(bytes(data.data(MIME)).decode()), self.rows[parent.row()]["id"]
+        if target == UNSORTED or source == target:
+            return False
+        self.drop_merge(source, target)
+        return False  # the panel refreshes the rows itself
+
+
+class FacesModel(QAbstractListModel):
+    """One group's faces (or the unsorted ones), best first, in pages."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.library, self.group = None, None
+        self.rows: list[dict] = []
+        self._more = False
+        self._icons: dict[int, QIcon] = {}
+
+    def show_group(self, library, group: int | None) -> None:
+        self.beginResetModel()
+        self.library, self.group = library, group
+        self.rows, self._icons = [], {}
+        self._more = library is not None
+        self.endResetModel()
+        if self._more:
+            self.fetchMore(QModelIndex())
+
+    def canFetchMore(self, parent=QModelIndex()) -> bool:
+        return not parent.isValid() and self._more
+
+    def fetchMore(self, parent=QModelIndex()) -> None:
+        if not self._more:
+            return
+        page = self.library.store.faces_of(None if self.group == UNSORTED else self.group, limit=PAGE,
+                                           offset=len(self.rows))
+        self._more = len(page) == PAGE
+        if page:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(page) - 1)
+            self.rows.extend(page)
+            self.endInsertRows()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        f = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DecorationRole:
+            icon = self._icons.get(f["id"])
+            if icon is None:
+                icon = QIcon(pixmap_from_jpeg(self.library.store.crop(f["id"]), 96))
+                self._icons[f["id"]] = icon
+            return icon
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{f['photo']}\n{f['taken'] or 'no date'}; quality {f['quality']:.2f}" + \
+                ("; placed by you" if f["pinned"] else "")
+        if role == ID_ROLE:
+            return f["id"]
+        return None
