@@ -5,7 +5,7 @@ override the file for one run (never written back). The file has these tables::
 
     version = 1
     [engine]            model, detector, enroll_detector, live_detector, gallery, detect_size, min_face_size,
-                        min_face_px, top_k, decode_size
+                        min_face_px, top_k, decode_size, runtime
     [operating_points]  verify_far, identify_fpir, verify_threshold, identify_threshold, min_quality,
                         person_adaptation
     [index]             exact_index_limit, large_index
@@ -33,11 +33,12 @@ from core.zoo import DETECTORS
 SETTINGS_VERSION = 1
 DEFAULT_MODEL = "sface"
 LARGE_INDEX_KINDS = ("binary", "hnsw")
+RUNTIMES = ("auto", "tf", "litert")  # how the networks run: auto = LiteRT on a CPU, TensorFlow where a GPU may be
 ROLE_DETECTORS = {"photos": "detector", "enrol": "enroll_detector", "live": "live_detector"}  # role -> setting
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     "engine": ("model", "detector", "enroll_detector", "live_detector", "gallery", "detect_size", "min_face_size",
-               "min_face_px", "top_k", "decode_size"),
+               "min_face_px", "top_k", "decode_size", "runtime"),
     "operating_points": ("verify_far", "identify_fpir", "verify_threshold", "identify_threshold", "min_quality",
                          "person_adaptation"),
     "index": ("exact_index_limit", "large_index"),
@@ -59,6 +60,7 @@ class Settings:
     top_k: int = 5
     decode_size: int = 960              # photos: JPEGs larger than this (long side, px) are decoded at 1/2-1/8 size
                                         # (faces too small for that are decoded again larger); 0 = always full size
+    runtime: str = "auto"               # auto | tf | litert (see RUNTIMES)
     verify_far: float = 1e-3            # 1:1 target false-accept rate
     identify_fpir: float = 0.01         # 1:N target: share of strangers' faces named as someone
     verify_threshold: float | None = None
@@ -86,6 +88,8 @@ class Settings:
         for name in ROLE_DETECTORS.values():
             if getattr(self, name) not in known:
                 raise BadValue(f"{name} = {getattr(self, name)!r} is not a known detector; use one of {', '.join(known)}.")
+        if self.runtime not in RUNTIMES:
+            raise BadValue(f"runtime = {self.runtime!r} is not a runtime; use one of {', '.join(RUNTIMES)}.")
         if self.large_index not in LARGE_INDEX_KINDS:
             raise BadValue(f"large_index = {self.large_index!r} is not an index kind; use one of "
                            f"{', '.join(LARGE_INDEX_KINDS)}.")

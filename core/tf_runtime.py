@@ -1,4 +1,4 @@
-"""Import TensorFlow quietly, once, and describe the compute device."""
+"""Import TensorFlow quietly, once (and only when needed), and describe the compute device."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from functools import lru_cache
 
 
 @contextmanager
-def _quiet_native_stderr():
-    """Hold back what native code writes to fd 2 (TF's start-up log lines); replay it on error."""
+def quiet_native_stderr():
+    """Hold back what native code writes to fd 2 (TensorFlow's and LiteRT's start-up lines); replay it on error."""
     if os.environ.get("FACEREC_TF_VERBOSE"):
         yield
         return
@@ -71,7 +71,7 @@ def tf():
     to see TensorFlow's own start-up messages.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with _quiet_native_stderr():
+    with quiet_native_stderr():
         import tensorflow as _tf
 
         gpus = _tf.config.list_physical_devices("GPU")
@@ -97,7 +97,7 @@ def multiworker_strategy():
     global _MULTIWORKER
     if _MULTIWORKER is None:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        with _quiet_native_stderr():
+        with quiet_native_stderr():
             import tensorflow as _tf
 
             _MULTIWORKER = _tf.distribute.MultiWorkerMirroredStrategy()
@@ -113,13 +113,28 @@ def memory_growth_enabled() -> bool | None:
     return all(t.config.experimental.get_memory_growth(g) for g in gpus)
 
 
+def gpu_possible() -> bool:
+    """Whether TensorFlow could use a GPU here, decided without importing it: an NVIDIA device is present and
+    TensorFlow's CUDA libraries are installed (``pip install -e '.[gpu]'``)."""
+    import importlib.util
+
+    if not (os.path.exists("/dev/nvidia0") or os.path.isdir("/proc/driver/nvidia/gpus")):
+        return False
+    try:
+        return importlib.util.find_spec("nvidia.cudnn") is not None or importlib.util.find_spec("nvidia.cuda_runtime") is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def device_name() -> str:
-    """'GPU: <name>' when TensorFlow sees a GPU, else 'CPU (<n> cores)'."""
-    t = tf()
-    gpus = t.config.list_physical_devices("GPU")
-    if gpus:
-        details = t.config.experimental.get_device_details(gpus[0])
-        return f"GPU: {details.get('device_name', gpus[0].name)}"
+    """'GPU: <name>' when TensorFlow sees a GPU, else 'CPU (<n> cores)'. TensorFlow is asked only when it is
+    loaded already or a GPU may be there (a CPU-only process never imports it for this)."""
+    if "tensorflow" in sys.modules or gpu_possible():
+        t = tf()
+        gpus = t.config.list_physical_devices("GPU")
+        if gpus:
+            details = t.config.experimental.get_device_details(gpus[0])
+            return f"GPU: {details.get('device_name', gpus[0].name)}"
     return f"CPU ({os.cpu_count()} cores)"
 
 
@@ -127,8 +142,17 @@ def has_gpu() -> bool:
     return bool(tf().config.list_physical_devices("GPU"))
 
 
+def _version(package: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
 def machine() -> dict:
-    """What the figures were measured on."""
+    """What the figures were measured on (without importing TensorFlow)."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -138,5 +162,5 @@ def machine() -> dict:
                     break
     except OSError:
         pass
-    return {"device": device_name(), "cpu": cpu, "cores": os.cpu_count(), "tensorflow": tf().__version__,
-            "python": platform.python_version()}
+    return {"device": device_name(), "cpu": cpu, "cores": os.cpu_count(), "tensorflow": _version("tensorflow"),
+            "litert": _version("ai-edge-litert"), "python": platform.python_version()}

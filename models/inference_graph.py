@@ -8,6 +8,12 @@ limits small networks this is 1.6x faster than calling the Keras model
 (SFace: see docs/benchmarks.md); the output equals the Keras model's to float
 rounding (tests/models/test_inference_graph.py).
 
+With ``lite=True`` the graph is written for TensorFlow Lite's CPU runtime (LiteRT with XNNPACK) instead,
+where other ops are fast: PReLU stays the layer (LiteRT has a fused PRELU); Flatten reshapes to (-1, D)
+(Keras 3's dynamic-batch reshape becomes shape ops XNNPACK does not take, splitting the graph); a grouped
+convolution computed as depthwise + :class:`models.mobilefacenet.GroupSum` (fast in TensorFlow) becomes one
+grouped convolution (fast in XNNPACK, 3x slower in TensorFlow).
+
 Only public Keras API is used: ``model.layers`` with each layer's ``input`` and
 ``output`` tensors (one call per layer, as in every network built here).
 """
@@ -90,6 +96,34 @@ def _prelu_fn(layer) -> Callable | None:
     return lambda x: tf.maximum(x, a * x)
 
 
+def _grouped_conv_fn(dw: layers.DepthwiseConv2D, per_group_in: int) -> Callable:
+    """A depthwise conv (kh, kw, C, M) whose output a GroupSum of ``per_group_in`` channels finishes, as one
+    grouped conv: depthwise channel c * M + m with c = g * gi + i -> grouped kernel K[:, :, i, g * M + m]."""
+    k = keras.ops.convert_to_numpy(dw.kernel).astype(np.float32)
+    kh, kw, c, m = k.shape
+    groups = c // per_group_in
+    kernel = tf.constant(k.reshape(kh, kw, groups, per_group_in, m).transpose(0, 1, 3, 2, 4)
+                         .reshape(kh, kw, per_group_in, groups * m))
+    strides, pad = [1, *dw.strides, 1], dw.padding.upper()
+    return lambda x: tf.nn.conv2d(x, kernel, strides, pad)
+
+
+def _lite_plan(model: keras.Model, plan: dict[int, Callable]) -> None:
+    """Replace, in ``plan``, what is fast in TensorFlow but slow or split in LiteRT (see the module doc)."""
+    by_output = {id(layer.output): layer for layer in model.layers}
+    for layer in model.layers:
+        if isinstance(layer, layers.PReLU):
+            plan[id(layer)] = lambda x, _layer=layer: _layer(x, training=False)
+        elif isinstance(layer, layers.Flatten):
+            d = int(np.prod(layer.output.shape[1:]))
+            plan[id(layer)] = lambda x, _d=d: tf.reshape(x, (-1, _d))
+        elif type(layer).__name__ == "GroupSum":
+            dw = by_output.get(id(layer.input))
+            if isinstance(dw, layers.DepthwiseConv2D) and not dw.use_bias and _linear(dw):
+                plan[id(dw)] = _grouped_conv_fn(dw, layer.per_group_in)
+                plan[id(layer)] = _identity
+
+
 def _plan(model: keras.Model) -> dict[int, Callable]:
     """A callable per layer (keyed by id), with batch norms folded where they follow a foldable layer."""
     by_output = {id(layer.output): layer for layer in model.layers}
@@ -148,8 +182,9 @@ def _identity(x):
     return x
 
 
-def compile_inference(model: keras.Model) -> Callable:
-    """``f(x, training=False) -> outputs`` equal to ``model(x, training=False)``, faster (see module doc).
+def compile_inference(model: keras.Model, lite: bool = False) -> Callable:
+    """``f(x, training=False) -> outputs`` equal to ``model(x, training=False)``, faster (see module doc);
+    ``lite``: written for LiteRT rather than TensorFlow.
 
     ``x``: the model's single input, e.g. (N, 112, 112, 3) float32. The weights are copied as constants:
     compile again after changing them.
@@ -157,6 +192,8 @@ def compile_inference(model: keras.Model) -> Callable:
     if len(model.inputs) != 1:
         raise ValueError(f"{model.name} has {len(model.inputs)} inputs; the inference graph takes one.")
     plan = _plan(model)
+    if lite:
+        _lite_plan(model, plan)
     order = _topological(model)
     inp, outputs = model.inputs[0], _flat(model.outputs)
 

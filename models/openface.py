@@ -42,7 +42,11 @@ class CrossMapLRN(layers.Layer):
         padded = ops.pad(sq, [[0, 0], [0, 0], [0, 0], [half, self.size - 1 - half]])
         c = x.shape[-1]
         window = sum(padded[..., i:i + c] for i in range(self.size))
-        return x / ops.power(self.k + self.alpha / self.size * window, self.beta)
+        b = self.k + self.alpha / self.size * window
+        if self.beta == 0.75:  # b ** 0.75 as square roots (b >= k > 0): POW has no fast kernel in LiteRT
+            r = ops.sqrt(b)
+            return x / (r * ops.sqrt(r))
+        return x / ops.power(b, self.beta)
 
     def get_config(self):
         return {**super().get_config(), "size": self.size, "alpha": self.alpha, "beta": self.beta, "k": self.k}

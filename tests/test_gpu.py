@@ -64,7 +64,7 @@ def test_benchmarks_run_on_the_device(gpu):
     from core.bench.inference import bench_embed
     from core.bench.training import bench_train
 
-    e = bench_embed("facenet", batches=(32, 512), seconds=2.0)
+    e = bench_embed("facenet", batches=(32, 512), seconds=2.0, runtime="tf")
     assert e["machine"]["device"].startswith("GPU") and e["results"][-1]["images_per_s"] > 0
     t = bench_train("mobilefacenet", batch_size=256, mixed_precision=True, steps=5)
     assert t["xla"] and t["images_per_s"] > 0

@@ -6,6 +6,8 @@ HEADLINES = {  # benchmark -> (its headline figure, unit)
     "embed": (lambda d: max(r["images_per_s"] for r in d["results"]), "images/s"),
     "detect": (lambda d: d["ms_median"], "ms per frame"),
     "pipeline": (lambda d: d["pipeline"]["photos_per_s"], "photos/s"),
+    "scan": (lambda d: d["photos_per_s"], "photos/s"),
+    "group": (lambda d: d["group_s"], "s to group"),
     "gallery": (lambda d: d["query_top5_ms_p50"], "ms per search"),
     "train": (lambda d: d["images_per_s"], "images/s"),
     "soak": (lambda d: d["rss_growth_pct"], "% memory growth"),

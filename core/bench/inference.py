@@ -21,13 +21,14 @@ def _sample_face_image() -> np.ndarray | None:
         return None
 
 
-def bench_embed(model: str | None = None, batches: tuple[int, ...] = (1, 8, 32, 64), seconds: float = 3.0) -> dict:
+def bench_embed(model: str | None = None, batches: tuple[int, ...] = (1, 8, 32, 64), seconds: float = 3.0,
+                runtime: str = "auto") -> dict:
     """Images/s of the embedder at each batch size (after warm-up), on aligned-size random crops."""
     from core.config import DEFAULT_MODEL
     from core.faces import get_embedder
 
     model = model or DEFAULT_MODEL
-    emb = get_embedder(model)
+    emb = get_embedder(model, runtime=runtime)
     s = emb.input_size
     rng = np.random.default_rng(0)
     out = []
@@ -42,15 +43,16 @@ def bench_embed(model: str | None = None, batches: tuple[int, ...] = (1, 8, 32, 
             if dt >= seconds and n >= 2 * b:
                 break
         out.append({"batch": b, "images_per_s": round(n / dt, 1), "ms_per_batch": round(dt / (n / b) * 1000, 2)})
-    return {"bench": "embed", "model": model, "input": f"{s}x{s}", "chunk": emb.chunk, "results": out,
-            "machine": machine()}
+    return {"bench": "embed", "model": model, "runtime": emb.runtime, "input": f"{s}x{s}", "chunk": emb.chunk,
+            "results": out, "machine": machine()}
 
 
-def bench_detect(detector: str = "mtcnn", frames: int = 50, width: int = 640, height: int = 480) -> dict:
+def bench_detect(settings, detector: str = "mtcnn", frames: int = 50, width: int = 640, height: int = 480) -> dict:
     """Milliseconds per ``width`` x ``height`` frame holding one real face (median, p90)."""
     from core.faces import get_detector
+    from core.faces.analyzer import detector_options
 
-    det = get_detector(detector)
+    det = get_detector(detector, **detector_options(settings, detector))
     frame = np.full((height, width, 3), 110, np.uint8)
     face = _sample_face_image()
     if face is not None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from core.cli.common import common_flags, note
+from core.cli.common import Progress, common_flags, note
 from core.errors import UsageError
 
-KINDS = ("embed", "detect", "pipeline", "gallery", "train", "soak")
+KINDS = ("embed", "detect", "pipeline", "scan", "group", "gallery", "train", "soak")
 
 
 def cmd_bench(args) -> tuple[dict, int]:
@@ -20,11 +20,11 @@ def run_bench(args) -> dict:
     from core.bench import inference as bench
     from core.config import load_settings
 
-    settings = load_settings(model=args.model)
+    settings = load_settings(model=args.model, runtime=args.runtime)
     if args.what == "embed":
-        return bench.bench_embed(model=settings.model, seconds=args.seconds)
+        return bench.bench_embed(model=settings.model, seconds=args.seconds, runtime=settings.runtime)
     if args.what == "detect":
-        return bench.bench_detect(detector=args.detector or settings.detector, frames=args.frames)
+        return bench.bench_detect(settings, detector=args.detector or settings.detector, frames=args.frames)
     if args.what == "pipeline":
         from core.bench.pipeline import bench_pipeline
 
@@ -34,6 +34,19 @@ def run_bench(args) -> dict:
 
             photos = [str(sample_dataset_dir())]
         return bench_pipeline(photos, settings.replace(detector=args.detector))
+    if args.what == "scan":
+        from core.bench.library import bench_scan
+
+        photos = args.photos
+        if not photos:
+            from core.zoo import sample_dataset_dir
+
+            photos = [str(sample_dataset_dir())]
+        return bench_scan(photos, settings.replace(detector=args.detector), progress=Progress("Scanning"))
+    if args.what == "group":
+        from core.bench.library import bench_group
+
+        return bench_group(args.faces, settings, from_library=args.from_library, progress=Progress("Storing"))
     if args.what == "gallery":
         from core.bench.gallery import bench_gallery
 
@@ -56,7 +69,9 @@ def register(sub) -> None:
 
     p = sub.add_parser("bench", parents=[common_flags()], help="benchmarks: " + ", ".join(KINDS))
     p.add_argument("what", choices=KINDS)
-    p.add_argument("photos", nargs="*", help="photos or folders (bench pipeline; default: the sample photos)")
+    p.add_argument("photos", nargs="*", help="photos or folders (bench pipeline and scan; default: the sample photos)")
+    p.add_argument("--faces", type=int, default=100_000, help="how many faces (bench group)")
+    p.add_argument("--from-library", help="bench group: repeat this scanned library's embeddings (with noise)")
     p.add_argument("--seconds", type=float, default=3.0)
     p.add_argument("--frames", type=int, default=50)
     p.add_argument("--n", type=int, default=100_000)

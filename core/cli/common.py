@@ -47,7 +47,7 @@ def settings_from(args) -> Settings:
     """The settings store with this command's flags applied (flags are never written back)."""
     role_detector = ROLE_DETECTORS[getattr(args, "role", "photos")]  # --detector sets the command's detector
     return load_settings(model=getattr(args, "model", None), gallery=getattr(args, "gallery", None),
-                         **{role_detector: getattr(args, "detector", None)})
+                         runtime=getattr(args, "runtime", None), **{role_detector: getattr(args, "detector", None)})
 
 
 def analyzer_from(args):
@@ -87,6 +87,8 @@ def common_flags(json_only: bool = False) -> argparse.ArgumentParser:
         p.add_argument("--model", help="embedding model (see `facerec models list`)")
         p.add_argument("--detector", help="face detector (see `facerec info`)")
         p.add_argument("--threshold", type=float, help="override the operating point (cosine similarity)")
+        p.add_argument("--runtime", choices=("auto", "tf", "litert"),
+                       help="how the networks run: LiteRT on the CPU (auto without a GPU) or TensorFlow")
     return p
 
 

@@ -67,6 +67,13 @@ def fetch_items(args) -> dict:
     if not args.name:
         doc["detector"] = str(model_store.fetch_detector(DETECTOR_SOURCES["yunet"], progress=note))
         doc["samples"] = str(model_store.fetch_samples(progress=note))
+        from core.zoo.litert import available
+
+        if available():  # yunet-onet's landmark stage, for LiteRT (once)
+            from core.faces.detection.onet import convert
+
+            note("Converting MTCNN's O-Net for LiteRT (once) ...")
+            doc["onet"] = str(convert())
     return doc
 
 
@@ -116,11 +123,14 @@ def cmd_info(args) -> tuple[dict, int]:
     from core import paths
     from core.config import load_settings
     from core.faces import available_detectors
+    from core.faces.embedding import resolve_runtime
     from core.tf_runtime import GPU_SETUP, machine
     from core.zoo import is_ready, items_ready, list_models
+    from core.zoo.litert import available
 
     settings = load_settings()
-    return {"machine": machine(), "gpu_setup": GPU_SETUP, "detectors": available_detectors(),
+    return {"machine": machine(), "runtime": resolve_runtime(settings.runtime), "litert_installed": available(),
+            "gpu_setup": GPU_SETUP, "detectors": available_detectors(),
             "models": {s.name: is_ready(s) for s in list_models()}, "items": items_ready(),
             "settings": settings.__dict__,
             "cache_dir": str(paths.cache_dir()), "data_dir": str(paths.data_dir()),

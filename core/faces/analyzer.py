@@ -12,7 +12,7 @@ from core.config import ROLE_DETECTORS, Settings, load_settings
 from core.errors import BadInput, Cancelled, FaceRecError, UsageError
 from core.faces.alignment import align_face
 from core.faces.detection import DetectedFace, get_detector
-from core.faces.embedding import Embedder, get_embedder
+from core.faces.embedding import Embedder, get_embedder, resolve_runtime
 from core.faces.imageio import Photo, decode_photo, ensure_rgb8
 from core.faces.quality import Quality, assess
 
@@ -73,9 +73,11 @@ def capture_label(i: int) -> str:
 
 
 def detector_options(settings: Settings, name: str) -> dict:
-    """Settings that apply to a detector (MTCNN's canvas and smallest face)."""
+    """Settings that apply to a detector (MTCNN's canvas and smallest face; the runtime of yunet-onet's O-Net)."""
     if name == "mtcnn":
         return {"detect_size": settings.detect_size, "min_face_size": settings.min_face_size}
+    if name == "yunet-onet":
+        return {"runtime": resolve_runtime(settings.runtime)}
     return {}
 
 
@@ -93,7 +95,7 @@ class FaceAnalyzer:
         base = settings or load_settings()
         self.role = role
         self.settings = base.replace(model=model, **{ROLE_DETECTORS[role]: detector})
-        self.embedder: Embedder = get_embedder(self.settings.model, warmup=warmup)
+        self.embedder: Embedder = get_embedder(self.settings.model, warmup=warmup, runtime=self.settings.runtime)
         name = getattr(self.settings, ROLE_DETECTORS[role])
         self.detector = get_detector(name, **detector_options(self.settings, name))
         self._roles: dict[str, FaceAnalyzer] = {}

@@ -98,6 +98,21 @@ class LibraryStore:
                       for f in faces)
             return row.id
 
+    def put_photos(self, photos: list[dict], model_key: str) -> None:
+        """Store many new photos with their faces in one transaction (``photos``: the arguments of
+        :meth:`put_photo` as dicts; paths must be new)."""
+        with self.Session.begin() as s:
+            for ph in photos:
+                h, w = ph.get("shape") or (0, 0)
+                row = PhotoRow(path=ph["path"], size=ph["size"], mtime_ns=ph["mtime_ns"], sha256=ph["sha256"], width=w,
+                               height=h, taken=ph.get("taken"), error=ph.get("error"))
+                s.add(row)
+                s.flush()
+                s.add_all(LibFaceRow(photo_id=row.id, box=f["box"], landmarks=f["landmarks"], det_score=f["det_score"],
+                                     quality=f["quality"], model_key=model_key,
+                                     embedding=np.asarray(f["embedding"], "<f4").tobytes(), crop=f["crop"])
+                          for f in ph["faces"])
+
     def remove_photos(self, photo_ids: list[int]) -> int:
         """Forget photos (their files are gone) with their faces; returns the number of faces removed."""
         if not photo_ids:

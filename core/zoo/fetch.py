@@ -68,6 +68,7 @@ def fetch_model(name: str, progress: Progress = quiet, from_file: Path | None = 
         return {"model": name, "kind": spec.kind, "path": spec.path, "note": "a user model; nothing to fetch"}
     if is_ready(spec):
         progress(f"{name}: weights already cached and verified.")
+        convert_for_litert(spec, progress)
         return read_manifest(spec) or {}
     old = read_manifest(spec) or {}
     accept_licence = accept_licence or bool(old.get("licence_accepted"))  # accepted once, for these weights
@@ -86,4 +87,19 @@ def fetch_model(name: str, progress: Progress = quiet, from_file: Path | None = 
                 "converted": time.strftime("%Y-%m-%dT%H:%M:%S")}
     write_manifest(spec, manifest)
     progress(f"{name} ready: {count} weight arrays converted.")
+    convert_for_litert(spec, progress)
     return manifest
+
+
+def convert_for_litert(spec: ModelSpec, progress: Progress = quiet) -> None:
+    """Convert a model for LiteRT now (where LiteRT is installed), so its first use is fast; a model that does
+    not convert stays on TensorFlow, which is said, not fatal."""
+    from core.errors import ModelFileInvalid
+    from core.zoo.litert import available, convert
+
+    if not available():
+        return
+    try:
+        convert(spec, progress=progress)
+    except ModelFileInvalid as exc:
+        progress(f"{spec.name} will run on TensorFlow: {exc}")

@@ -18,7 +18,6 @@ import numpy as np
 
 from core.faces.detection.base import DetectedFace, Detector
 from core.faces.detection.mtcnn_tf import normalize
-from core.tf_runtime import run_tf, tf
 
 CROP = 48
 
@@ -45,17 +44,17 @@ def crop_square(image: np.ndarray, box: np.ndarray, size: int = CROP) -> np.ndar
 
 
 class OnetRefinedDetector(Detector):
-    """Faces from the first of ``finders`` that finds any; landmarks and boxes from MTCNN's O-Net
-    (``nets``: an MTCNN detector's loaded nets) on the full-resolution image."""
+    """Faces from the first of ``finders`` that finds any (a finder may be a callable that builds the detector
+    when it is first needed: the MTCNN fallback loads TensorFlow); landmarks and boxes from MTCNN's O-Net
+    (``onet``: :func:`core.faces.detection.onet.onet`) on the full-resolution image."""
 
-    def __init__(self, *finders: Detector, nets, name: str = "yunet-onet"):
-        self.finders, self.name = finders, name
-        t = tf()
-        self._onet = t.function(nets.onet, input_signature=[t.TensorSpec((None, CROP, CROP, 3), t.float32)],
-                                autograph=False)
+    def __init__(self, *finders, onet, name: str = "yunet-onet"):
+        self.finders, self.name, self._onet = list(finders), name, onet
 
     def detect(self, image: np.ndarray) -> list[DetectedFace]:
-        for finder in self.finders:
+        for i, finder in enumerate(self.finders):
+            if not isinstance(finder, Detector):
+                finder = self.finders[i] = finder()  # built on first need
             faces = finder.detect(image)
             if faces:
                 return self.refine(image, faces)
@@ -69,7 +68,7 @@ class OnetRefinedDetector(Detector):
         found = np.stack([f.box if f.found_box is None else f.found_box for f in faces]).astype(np.float32)
         boxes = np.round(square_boxes(found))  # whole pixels
         crops = normalize(np.stack([crop_square(image, b) for b in boxes]))
-        reg, lms, _ = run_tf(lambda: [v.numpy() for v in self._onet(tf().constant(crops))])
+        reg, lms, _ = self._onet(crops)
         side = boxes[:, 2] - boxes[:, 0]
         lx = side[:, None] * lms[:, 0:5] + boxes[:, 0:1]
         ly = side[:, None] * lms[:, 5:10] + boxes[:, 1:2]

@@ -61,14 +61,13 @@ def _conv(t, x, k, b, padding="VALID"):
 
 
 class _Nets:
-    """P/R/O-Net forward passes over constant weights (plain TF ops, no Keras)."""
+    """P/R/O-Net forward passes over constant weights (plain TF ops, no Keras); ``stages``: which to load."""
 
-    def __init__(self):
+    def __init__(self, stages: tuple[str, ...] = ("pnet", "rnet", "onet")):
         t = tf()
         self.t = t
-        self.p = [t.constant(a) for a in _load_weights("pnet")]
-        self.r = [t.constant(a) for a in _load_weights("rnet")]
-        self.o = [t.constant(a) for a in _load_weights("onet")]
+        for stage in stages:
+            setattr(self, stage[0], [t.constant(a) for a in _load_weights(stage)])
 
     def pnet(self, x):
         t, w = self.t, self.p
@@ -108,6 +107,11 @@ class _Nets:
         lms = t.matmul(x, w[17]) + w[18]
         prob = t.nn.softmax(t.matmul(x, w[19]) + w[20], axis=-1)
         return reg, lms, prob[:, 1]
+
+
+def onet_nets() -> _Nets:
+    """O-Net alone (the landmark stage ``yunet-onet`` runs), its weights checked by SHA-256."""
+    return _Nets(("onet",))
 
 
 def pyramid_scales(h: int, w: int, min_face: int, factor: float = 0.709) -> list[float]:

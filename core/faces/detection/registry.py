@@ -28,9 +28,10 @@ def _build(name: str, **options) -> Detector:
         return det
     if name == "yunet-onet":
         from core.faces.detection.landmark_refine import OnetRefinedDetector
+        from core.faces.detection.onet import onet
 
-        mtcnn = get_detector("mtcnn")  # the last fallback; its nets give the O-Net (loaded once)
-        return OnetRefinedDetector(get_detector("yunet"), get_detector("yunet-640"), mtcnn, nets=mtcnn.nets, name=name)
+        return OnetRefinedDetector(get_detector("yunet"), get_detector("yunet-640"), lambda: get_detector("mtcnn"),
+                                   onet=onet(options.get("runtime", "tf")), name=name)
     if name in ("yunet", "yunet-640"):
         from core.faces.detection.yunet import YuNetDetector
         from core.zoo import YUNET, require_detector

@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from tests.conftest import ROOT
@@ -43,6 +44,12 @@ def test_finetune_from_gallery_makes_a_new_version_and_rollback_restores_the_old
         assert g.missing_embeddings() == g.count()[1]
         g.reembed()
         assert g.missing_embeddings() == 0 and len(g.index()) == g.count()[1]
+        from core.faces.embedding import LiteEmbedder, TFEmbedder
+        from core.gallery.enroller import decode_crop
+
+        crops = np.stack([decode_crop(f["thumbnail"]) for n in people for f in g.faces(n)])
+        np.testing.assert_allclose(LiteEmbedder(spec, warmup=False).embed(crops),  # the fine-tuned network on LiteRT
+                                   TFEmbedder(spec, warmup=False).embed(crops), atol=1e-4)
     with Gallery(gal, settings=Settings(model="sface")) as g:       # rollback: the old version is still there
         again = [[f["name"] for f in r["faces"]] for r in g.identify_paths(probes)]
     assert again == before

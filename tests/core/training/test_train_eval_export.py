@@ -134,3 +134,9 @@ def test_reexporting_under_one_name_reembeds_the_gallery_with_the_new_weights(tr
         crops = [decode_crop(f["thumbnail"]) for f in g.faces("elton_john")]
         np.testing.assert_allclose(vecs, new.embed(np.stack(crops)), atol=1e-4)  # embedded with the new weights
         assert np.abs(vecs - old.embed(np.stack(crops))).max() > 1e-3
+    from core.faces.embedding import LiteEmbedder, TFEmbedder
+    from core.zoo import get_spec
+
+    spec = get_spec("mine")                                               # a trained model on LiteRT, as on TF
+    np.testing.assert_allclose(LiteEmbedder(spec, warmup=False).embed(np.stack(crops)),
+                               TFEmbedder(spec, warmup=False).embed(np.stack(crops)), atol=1e-4)
