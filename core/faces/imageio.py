@@ -1,7 +1,7 @@
 """Safe image decoding: any file a user points at becomes RGB uint8 or a clear error, at the size needed.
 
-Handles grayscale, palette, RGBA (composited on white), 16-bit, CMYK and EXIF
-orientation. The pixel count is checked from the header *before* decoding, so a
+Handles JPEG, PNG, WebP, TIFF, BMP, GIF and HEIC (pillow-heif); grayscale, palette, RGBA (composited on
+white), 16-bit, CMYK and EXIF orientation. The pixel count is checked from the header *before* decoding, so a
 decompression bomb is refused without allocating it.
 """
 
@@ -18,9 +18,15 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from core.errors import CorruptImage, ImageTooLarge, NotAnImage
 
 MAX_PIXELS = 100_000_000          # 100 MP: larger photos are refused, not decoded
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".pgm", ".ppm"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".pgm", ".ppm", ".heic", ".heif"}
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+try:  # phone photos (HEIC/HEIF) through pillow-heif, where it is installed
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+except ImportError:  # pragma: no cover - then HEIC files are reported as unreadable, one sentence each
+    pass
 
 
 def is_image_path(path: Path) -> bool:
