@@ -19,7 +19,7 @@ from core.config import Settings, load_settings
 from core.errors import Cancelled, GalleryError, UsageError
 from core.library import decisions as dec
 from core.library.cluster import Params
-from core.library.people import STATE_NAME, Regrouper
+from core.library.people import INCREMENTAL_SHARE, STATE_NAME, Regrouper
 from core.library.review import propose_split, suggestions
 from core.library.scan import scan
 from core.library.schema import DecisionRow, PersonRow
@@ -71,13 +71,17 @@ class Library:
         photos on the way, so a long scan shows its people as it goes)."""
         with self._lock:
             regrouper = self._regrouper()
+            before = self.store.counts()["faces"]
             try:
                 report = scan(self.store, self.analyzer, folders, progress=progress, cancel=cancel,
                               checkpoint=regrouper.regroup)
             except Cancelled:
                 regrouper.regroup()  # the photos analysed so far are kept: group them
                 raise
-            report["grouping"] = regrouper.regroup()
+            # The groups shown on the way are warm starts; a scan that brought many faces ends with a fresh
+            # grouping, which depends only on the photos and decisions, never on the order they were scanned.
+            many = report["faces_found"] > INCREMENTAL_SHARE * before
+            report["grouping"] = regrouper.regroup(full=many)
         return report
 
     def regroup(self, full: bool = False) -> dict:
