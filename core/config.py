@@ -9,6 +9,7 @@ override the file for one run (never written back). The file has these tables::
     [operating_points]  verify_far, identify_fpir, verify_threshold, identify_threshold, min_quality,
                         person_adaptation
     [index]             exact_index_limit, large_index
+    [privacy]           encrypt
     [gui]               window state only (camera, width, height, geometry)
 
 Every value is checked where it enters (:meth:`Settings.check`): a bad one is a
@@ -42,6 +43,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "operating_points": ("verify_far", "identify_fpir", "verify_threshold", "identify_threshold", "min_quality",
                          "person_adaptation"),
     "index": ("exact_index_limit", "large_index"),
+    "privacy": ("encrypt",),
 }
 
 
@@ -69,6 +71,7 @@ class Settings:
     person_adaptation: bool = True      # raise the threshold of people who attract look-alikes
     exact_index_limit: int = 50_000
     large_index: str = "binary"         # above exact_index_limit: "binary" (sign codes + exact re-rank) or "hnsw"
+    encrypt: bool = True                # new galleries and libraries are encrypted at rest (docs/privacy.md)
 
     def replace(self, **changes) -> Settings:
         """A copy with the non-None ``changes`` applied and checked."""

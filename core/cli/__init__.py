@@ -57,8 +57,25 @@ def run(argv: list[str]) -> tuple[dict | None, int]:
     return args.func(args)
 
 
+def _prompt(folder, what: str) -> str | None:
+    """Ask for a passphrase at the terminal (twice for a new one); None when there is no terminal."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return None
+    where = f" of the {what} at {folder}" if folder is not None else f" for the {what}"
+    pw = getpass.getpass(f"Passphrase{where}: ")
+    if what.startswith("new") or "new passphrase" in what:
+        if getpass.getpass("The same again: ") != pw:
+            raise UsageError("The two passphrases differ; nothing was changed.")
+    return pw or None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from core.storage.keys import set_prompt
+
+    set_prompt(_prompt)
     as_json = "--json" in argv
     real_stdout = sys.stdout
     if not argv or argv[0] in ("-h", "--help"):

@@ -63,7 +63,11 @@ def gallery_from(args, with_analyzer: bool = True):
 
     settings = settings_from(args)
     analyzer = analyzer_from(args) if with_analyzer else None
-    return Gallery(settings.gallery_dir(), settings=settings, warn=note, analyzer=analyzer)
+    g = Gallery(settings.gallery_dir(), settings=settings, warn=note, analyzer=analyzer)
+    if g.stored_plain:
+        note(f"The gallery at {g.root} is stored unencrypted (made by an earlier version); `facerec gallery encrypt` "
+             "encrypts it (or set encrypt = false in the settings to keep it so).")
+    return g
 
 
 def image_paths(paths: list[str]) -> list[str]:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from core.cli.common import Progress, common_flags, gallery_flag, gallery_from, image_paths
+from core.cli.common import Progress, common_flags, gallery_flag, gallery_from, image_paths, settings_from
 from core.errors import UsageError
 
 ACTIONS: dict[str, tuple[str, ...]] = {
     "list": (), "faces": ("name",), "remove": ("name",), "remove-face": ("face_id",), "rename": ("old", "new"),
-    "merge": ("source", "target"), "export": ("archive",), "import": ("archive",), "audit": (),
-    "rebuild-index": (), "reembed": (),
+    "merge": ("source", "target"), "export": ("archive",), "import": ("archive",), "audit": ("person?",),
+    "rebuild-index": (), "reembed": (), "forget": ("name",), "encrypt": (), "decrypt": (), "rekey": (),
 }
+KEYS = ("encrypt", "decrypt", "rekey")   # re-key the folders themselves: nothing may have them open
 NEEDS_MODEL = ("reembed", "import", "rebuild-index")
 
 
@@ -71,7 +72,14 @@ def cmd_gallery(args) -> tuple[dict, int]:
     a = args.action
     if a is None:
         raise UsageError("Give a gallery action: " + ", ".join(ACTIONS) + ".")
-    rest = [getattr(args, n) for n in ACTIONS[a]]
+    rest = [getattr(args, n.rstrip("?")) for n in ACTIONS[a]]
+    if a in KEYS:
+        return protect(args), 0
+    if a == "forget" or (a == "audit" and rest[0]):
+        from core.library.privacy import audit_person, forget_everywhere
+
+        fn = forget_everywhere if a == "forget" else audit_person
+        return fn(rest[0], settings_from(args), library=getattr(args, "library", None)), 0
     with gallery_from(args, with_analyzer=a in NEEDS_MODEL) as g:
         if a == "list":
             people = g.list()
@@ -92,7 +100,7 @@ def cmd_gallery(args) -> tuple[dict, int]:
             return {"identity": rest[0],
                     "faces": [{k: v for k, v in f.items() if k != "thumbnail"} for f in g.faces(rest[0])]}, 0
         if a == "export":
-            return export_gallery(g, Path(rest[0])), 0
+            return export_gallery(g, Path(rest[0]), plain=args.plain), 0
         if a == "import":
             return import_gallery(g, Path(rest[0])), 0
         if a == "audit":
@@ -101,6 +109,43 @@ def cmd_gallery(args) -> tuple[dict, int]:
             return g.reembed(progress=Progress("Re-embedding")), 0
         idx = g.rebuild_index()
         return {"rebuilt": str(g.index_path), "vectors": len(idx), "kind": idx.kind}, 0
+
+
+def protect(args) -> dict:
+    """``gallery encrypt | rekey | decrypt``: the gallery's and the photo library's folders, in place."""
+    from core.gallery.store import DB_NAME, DERIVED
+    from core.library import default_library_dir
+    from core.library.store import DB_NAME as LIB_DB
+    from core.library.store import DERIVED as LIB_DERIVED
+    from core.storage import decrypt_folder, encrypt_folder, keys
+
+    settings = settings_from(args)
+    folders = [(settings.gallery_dir(), DB_NAME, DERIVED, "gallery"),
+               (Path(args.library) if args.library else default_library_dir(), LIB_DB, LIB_DERIVED, "photo library")]
+    done = []
+    for root, db, derived, what in folders:
+        if not (root / db).exists():
+            continue
+        state = keys.protection(root)
+        if args.action == "decrypt":
+            if state == "none":
+                continue
+            if not args.yes:
+                raise UsageError("Decrypting stores every face and embedding as plain files again; add --yes to "
+                                 "confirm.")
+            decrypt_folder(root, db, derived, what)
+            done.append({"folder": str(root), "what": what, "protection": "none",
+                         "note": "set encrypt = false in the settings ([privacy]) to keep new ones plain too"})
+        elif args.action == "rekey" or state == "none":
+            pw = keys.ask_passphrase(f"{what}'s new passphrase", "FACEREC_NEW_PASSPHRASE", confirm=True) \
+                if args.protect == "passphrase" else None
+            v = encrypt_folder(root, db, derived, what, args.protect, pw)
+            done.append({"folder": str(root), "what": what, "protection": v.protection, "was": state})
+        else:
+            done.append({"folder": str(root), "what": what, "protection": state, "note": "already encrypted"})
+    if not done:
+        raise UsageError("There is no gallery or photo library to " + args.action + " yet.")
+    return {args.action: done}
 
 
 def register(sub) -> None:
@@ -135,5 +180,13 @@ def register(sub) -> None:
         ap.add_argument("--detector", default=argparse.SUPPRESS)
         ap.add_argument("--threshold", type=float, default=argparse.SUPPRESS)
         for name in params:
-            ap.add_argument(name)
+            ap.add_argument(name.rstrip("?"), nargs="?" if name.endswith("?") else None)
+        if action == "export":
+            ap.add_argument("--plain", action="store_true", help="an unencrypted archive (default: encrypted)")
+        if action in KEYS:
+            ap.add_argument("--protect", default="auto", choices=("auto", "passphrase", "keyring", "keyfile"),
+                            help="what guards the key: a passphrase, the system keyring, or a key file")
+            ap.add_argument("--yes", action="store_true", help="decrypt: confirm")
+        if action in (*KEYS, "forget", "audit"):
+            ap.add_argument("--library", help="the photo library folder (default: the app's own)")
     p.set_defaults(func=cmd_gallery)

@@ -2,13 +2,14 @@
 
 Detections are keyed by (image SHA-256, detector and its settings); embeddings by
 (model fingerprint, image SHA-256, detector, alignment template, face choice,
-flip). Both live in ``<cache>/eval/faces.sqlite`` (user cache, never committed).
+flip). Both live in ``<cache>/eval/faces.sqlite`` (user cache, never committed), encrypted like a gallery: the
+embeddings may be of the user's own photos.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,10 +18,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from core.errors import BadInput, Cancelled
+from core.errors import BadInput, Cancelled, GalleryError
 from core.faces import DetectedFace, align_face, load_image
 from core.fileutil import sha256_file
 from core.paths import cache_dir
+from core.storage import connect, keys, prepare
 
 ProgressFn = Callable[[int, int, str], None]
 PICKS = ("centre", "largest")
@@ -34,7 +36,12 @@ class FaceCache:
     def __init__(self, path: Path | None = None):
         self.path = Path(path or _db_path())
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
+        try:  # embeddings of the user's own photos (folders, open-set runs): encrypted like a gallery
+            vault = prepare(self.path.parent, self.path.name, "evaluation cache")
+        except GalleryError:  # its key is gone (a copied cache folder): start a new cache beside it
+            self.path = self.path.with_name(f"{self.path.stem}-{os.getpid()}{self.path.suffix}")
+            vault = keys.Vault(self.path.parent)
+        self.con = connect(self.path, vault.key, timeout=60)
         self.con.execute("PRAGMA journal_mode=WAL")
         self.con.execute("CREATE TABLE IF NOT EXISTS detections (image TEXT, detector TEXT, faces TEXT, "
                          "PRIMARY KEY (image, detector))")

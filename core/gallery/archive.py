@@ -1,14 +1,20 @@
-"""Export a gallery as one ``.zip`` (SQLite snapshot + manifest) and import one into a gallery.
+"""Export a gallery as one archive and import one into a gallery.
 
-Import adds the archive's people; a name that already exists receives the
-archive's faces (merge), and images already enrolled (same file hash) are skipped.
-The search index is rebuilt afterwards.
+An export is encrypted unless asked otherwise (``--plain``): a zip of a manifest and the database, copied by
+SQLCipher under a key derived (scrypt, then HKDF) from a passphrase the user chooses, so no plain copy of a face
+is ever written, not even to a temporary file. The manifest carries a check of the key (a wrong passphrase is
+told apart from a changed file) and an HMAC over itself and the database: an archive changed in any byte is
+refused, not loaded. Import reads both kinds: it adds the archive's people; a name that already exists
+receives the archive's faces (merge), and faces already enrolled (same image hash) are skipped. The search
+index is rebuilt afterwards.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-import sqlite3
+import os
 import tempfile
 import zipfile
 from pathlib import Path
@@ -18,42 +24,73 @@ from sqlalchemy import select
 from core.errors import GalleryCorrupt, GalleryError
 from core.fileutil import atomic_path
 from core.gallery.schema import SCHEMA_VERSION, AuditEvent, EmbeddingRow, FaceRow, Identity, ModelRow
-from core.gallery.store import open_engine
+from core.gallery.store import DB_NAME, open_engine
+from core.storage.keys import SCRYPT, WrongKey, ask_passphrase
+from core.storage.migrate import export_database
 
 FORMAT = "facerec-gallery"
 
 
-def export_gallery(gallery, dest: Path) -> dict:
+def _keys(passphrase: str, salt: bytes, kdf: dict) -> tuple[bytes, bytes, bytes]:
+    """(database key, MAC key, key check) of an export, from its passphrase."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+    master = Scrypt(salt=salt, length=32, n=kdf["n"], r=kdf["r"], p=kdf["p"]).derive(passphrase.encode("utf-8"))
+
+    def sub(info: bytes) -> bytes:
+        return HKDF(hashes.SHA256(), 32, salt, info).derive(master)
+
+    return sub(b"facerec export database"), sub(b"facerec export mac"), sub(b"facerec export check")
+
+
+def _mac(key: bytes, manifest: dict, db_sha256: str) -> str:
+    body = json.dumps({k: v for k, v in manifest.items() if k != "mac"}, sort_keys=True) + db_sha256
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+
+
+def export_gallery(gallery, dest: Path, plain: bool = False, passphrase: str | None = None) -> dict:
+    """Write the gallery to ``dest`` (``.facerec`` encrypted, ``.zip`` plain); returns the manifest's figures."""
     dest = Path(dest)
-    if dest.suffix != ".zip":
-        dest = dest.with_suffix(".zip")
+    dest = dest.with_suffix(".zip" if plain else ".facerec") if dest.suffix not in (".zip", ".facerec") else dest
     people, faces = gallery.count()
-    with tempfile.TemporaryDirectory() as tmp:
-        snap = Path(tmp) / "gallery.db"
-        src = sqlite3.connect(gallery.root / "gallery.db")
-        out = sqlite3.connect(snap)
-        with out:
-            src.backup(out)  # consistent snapshot even while another process writes
-        src.close()
-        out.close()
-        manifest = {"format": FORMAT, "schema_version": SCHEMA_VERSION, "identities": people, "faces": faces}
-        with atomic_path(dest, suffix=".zip") as tmp_zip:
+    manifest: dict = {"format": FORMAT, "schema_version": SCHEMA_VERSION, "identities": people, "faces": faces,
+                      "encrypted": not plain}
+    db_key = None
+    if not plain:
+        salt = os.urandom(16)
+        manifest["kdf"] = {"name": "scrypt", "salt": salt.hex(), **SCRYPT}
+        db_key, mac_key, check = _keys(passphrase or ask_passphrase("export", "FACEREC_EXPORT_PASSPHRASE", confirm=True),
+                                       salt, manifest["kdf"])
+        manifest["check"] = check.hex()
+    with tempfile.TemporaryDirectory(dir=dest.parent if dest.parent.exists() else None) as tmp:
+        snap = Path(tmp) / DB_NAME
+        gallery.store.checkpoint_wal()
+        export_database(gallery.root / DB_NAME, snap, gallery.store.key, db_key)  # one consistent snapshot
+        if db_key is not None:
+            manifest["mac"] = _mac(mac_key, manifest, hashlib.sha256(snap.read_bytes()).hexdigest())
+        with atomic_path(dest, suffix=dest.suffix) as tmp_zip:
             with zipfile.ZipFile(tmp_zip, "w", zipfile.ZIP_DEFLATED) as z:
                 z.writestr("manifest.json", json.dumps(manifest, indent=2))
-                z.write(snap, "gallery.db")
-    return {"exported": str(dest), **manifest}
+                z.write(snap, DB_NAME)
+    with gallery.store.Session.begin() as s:
+        s.add(AuditEvent(action="export", subject=dest.name, details={"path": str(dest.resolve()),
+                                                                      "encrypted": not plain, "faces": faces}))
+    return {"exported": str(dest), **{k: manifest[k] for k in ("identities", "faces", "encrypted")}}
 
 
-def import_gallery(gallery, archive: Path) -> dict:
-    archive = Path(archive)
+def _open_archive(archive: Path, tmp: Path, passphrase: str | None):
+    """(engine, session factory) over the archive's database, unpacked into ``tmp`` (still encrypted when the
+    archive is), after checking its manifest, key and MAC."""
     try:
         z = zipfile.ZipFile(archive)
     except (OSError, zipfile.BadZipFile) as exc:
         raise GalleryCorrupt(f"{archive} is not a gallery archive (not a zip file).") from exc
-    with z, tempfile.TemporaryDirectory() as tmp:
+    with z:
         names = set(z.namelist())
-        if not {"manifest.json", "gallery.db"} <= names:
-            raise GalleryCorrupt(f"{archive} is not a gallery archive (manifest.json or gallery.db missing).")
+        if not {"manifest.json", DB_NAME} <= names:
+            raise GalleryCorrupt(f"{archive} is not a gallery archive (manifest.json or {DB_NAME} missing).")
         try:
             manifest = json.loads(z.read("manifest.json"))
         except ValueError as exc:
@@ -62,8 +99,29 @@ def import_gallery(gallery, archive: Path) -> dict:
             raise GalleryCorrupt(f"{archive} is not a facerec gallery archive.")
         if int(manifest.get("schema_version", 0)) > SCHEMA_VERSION:
             raise GalleryError(f"{archive} comes from a newer facerec; please upgrade.")
-        (Path(tmp) / "gallery.db").write_bytes(z.read("gallery.db"))
-        engine, Src = open_engine(Path(tmp) / "gallery.db", create=False)
+        db = tmp / DB_NAME
+        db.write_bytes(z.read(DB_NAME))
+    key = None
+    if manifest.get("encrypted"):
+        try:
+            kdf, salt = manifest["kdf"], bytes.fromhex(manifest["kdf"]["salt"])
+            key, mac_key, check = _keys(passphrase or ask_passphrase("export", "FACEREC_EXPORT_PASSPHRASE"), salt, kdf)
+            good_key = hmac.compare_digest(check.hex(), manifest["check"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise GalleryCorrupt(f"{archive}: the manifest was changed or damaged; nothing was imported.") from exc
+        if not good_key:
+            raise WrongKey(f"The passphrase does not open {archive}; nothing was imported.")
+        if not hmac.compare_digest(_mac(mac_key, manifest, hashlib.sha256(db.read_bytes()).hexdigest()),
+                                   str(manifest.get("mac"))):
+            raise GalleryCorrupt(f"{archive} was changed after it was exported (its seal does not match); nothing "
+                                 "was imported.")
+    return open_engine(db, create=False, key=key)
+
+
+def import_gallery(gallery, archive: Path, passphrase: str | None = None) -> dict:
+    archive = Path(archive)
+    with tempfile.TemporaryDirectory() as tmp:
+        engine, Src = _open_archive(archive, Path(tmp), passphrase)
         added_people = added_faces = skipped = 0
         try:
             with Src() as src, gallery.store.Session.begin() as dst:

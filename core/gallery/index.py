@@ -11,8 +11,9 @@ Exact inner product (``IndexFlatIP``) up to ``exact_limit`` vectors. Above it,
   recall@1 0.87 at p50 0.86 ms and a 226 s build, so it is not the default.
 
 One file holds a JSON header (model key, count, hash of ids, kind) and the
-serialised index; it is written to a temporary file and moved into place with
-``os.replace``, so a reader sees the old or the new index, never half of one.
+serialised index, sealed (AES-GCM) under an encrypted gallery's key; it is written
+to a temporary file and moved into place with ``os.replace``, so a reader sees the
+old or the new index, never half of one.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from core.fileutil import atomic_path
+from core.storage import SealBroken, read_maybe_sealed, write_maybe_sealed
 
 MAGIC = b"FACEREC-INDEX-1\n"
 HNSW_M = 32
@@ -120,21 +121,18 @@ class VectorIndex:
     def _body(self) -> bytes | memoryview:
         return memoryview(faiss.serialize_index(self.index))
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Path, key: bytes | None = None) -> None:
+        """Write the index atomically; sealed under ``key`` (an encrypted gallery's data key) when given."""
         head = json.dumps(self.header.__dict__).encode()
-        body = self._body()
-        with atomic_path(Path(path), suffix=".faiss") as tmp:
-            with open(tmp, "wb") as f:
-                f.write(MAGIC)
-                f.write(struct.pack("<I", len(head)))
-                f.write(head)
-                f.write(body)
+        data = b"".join([MAGIC, struct.pack("<I", len(head)), head, self._body()])
+        write_maybe_sealed(Path(path), data, key)
 
     @classmethod
-    def load(cls, path: Path) -> VectorIndex | None:
-        """The saved index, or None when the file is missing or unreadable (the caller rebuilds)."""
+    def load(cls, path: Path, key: bytes | None = None) -> VectorIndex | None:
+        """The saved index, or None when the file is missing, unreadable, changed or of the other protection
+        (the caller rebuilds it from the database)."""
         try:
-            data = Path(path).read_bytes()
+            data = read_maybe_sealed(Path(path), key, "search index")
             if not data.startswith(MAGIC):
                 return None
             n = struct.unpack_from("<I", data, len(MAGIC))[0]
@@ -148,7 +146,7 @@ class VectorIndex:
             if header.kind == "hnsw":
                 faiss.downcast_index(index.index).hnsw.efSearch = HNSW_EF_SEARCH
             return cls(index, header)
-        except (OSError, ValueError, TypeError, KeyError, struct.error, RuntimeError):
+        except (OSError, ValueError, TypeError, KeyError, struct.error, RuntimeError, SealBroken):
             return None
 
 

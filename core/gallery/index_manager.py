@@ -44,7 +44,7 @@ class IndexManager:
             n, fp = len(ids), ids_fingerprint(ids)
             idx = self._index
             if idx is None or not idx.header.matches(self.model_key, n, fp):
-                idx = VectorIndex.load(self.path)
+                idx = VectorIndex.load(self.path, self.store.key)
                 if idx is None or not idx.header.matches(self.model_key, n, fp):
                     if idx is not None or self.path.exists():
                         self.warn(f"The search index {self.path.name} disagrees with the database; rebuilding it.")
@@ -57,7 +57,7 @@ class IndexManager:
         with self.lock:
             ids, vecs = self.store.embeddings(self.model_key, self.dim)
             idx = VectorIndex.build(self.model_key, self.dim, ids, vecs, exact_limit=self.exact_limit, large=self.large)
-            idx.save(self.path)
+            idx.save(self.path, self.store.key)
             self._index = idx
             return idx
 
@@ -73,14 +73,14 @@ class IndexManager:
                 self.rebuild()
             elif ids:
                 idx.add(np.asarray(ids, np.int64), np.stack(vecs))
-                idx.save(self.path)
+                idx.save(self.path, self.store.key)
             self._seen_version = None  # checked against the rows on the next call: another process may commit too
 
     def removed(self, ids: list[int]) -> None:
         with self.lock:
-            idx = self._index or VectorIndex.load(self.path)
+            idx = self._index or VectorIndex.load(self.path, self.store.key)
             if idx is not None and idx.header.model_key == self.model_key and idx.remove(np.asarray(ids, np.int64)):
-                idx.save(self.path)
+                idx.save(self.path, self.store.key)
                 self._index = idx
             else:
                 self.rebuild()

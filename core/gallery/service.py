@@ -55,7 +55,7 @@ class Gallery:
             model=analyzer.embedder.name if analyzer is not None else model)
         self.root = Path(root) if root else self.settings.gallery_dir()
         self.spec: ModelSpec = analyzer.embedder.spec if analyzer is not None else get_spec(self.settings.model)
-        self.store = GalleryStore(self.root, create=create)
+        self.store = GalleryStore(self.root, create=create, encrypt=self.settings.encrypt)
         self._warn = warn or (lambda m: log.warning(m))
         self._analyzer = analyzer
         self._key: str | None = analyzer.embedder.model_key if analyzer is not None else None
@@ -256,12 +256,13 @@ class Gallery:
 
     # ------------------------------------------------------------ manage (the store does the work)
 
-    def remove(self, name: str) -> dict:
-        """Delete a person: rows, crops (secure delete + WAL checkpoint) and index entries."""
+    def remove(self, name: str, forget: bool = False) -> dict:
+        """Delete a person: rows, crops (secure delete + WAL checkpoint) and index entries (every model's index
+        file is rewritten without them); ``forget``: their name leaves the audit log too."""
         with self.indexes.lock:
-            emb_ids, n_faces = self.store.remove_identity(name)
+            emb_ids, n_faces = self.store.remove_identity(name, forget=forget)
             self.indexes.removed(emb_ids)
-        return {"removed": name, "faces": n_faces}
+        return {"forgotten" if forget else "removed": name, "faces": n_faces}
 
     def remove_face(self, face_id: int) -> dict:
         with self.indexes.lock:
@@ -292,6 +293,12 @@ class Gallery:
 
     def audit(self, limit: int = 100) -> list[dict]:
         return self.store.audit(limit)
+
+    @property
+    def stored_plain(self) -> bool:
+        """A gallery an earlier version made (or the user decrypted) holding faces unencrypted, while the settings
+        ask for encryption: the CLI says so, the window offers to encrypt it."""
+        return self.store.key is None and self.settings.encrypt and self.store.count()[1] > 0
 
     def close(self) -> None:
         self.store.close()

@@ -7,7 +7,8 @@ face, so a crash never loses a face that was reported as enrolled.
 
 from __future__ import annotations
 
-import sqlite3
+import contextlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,15 +18,18 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import GalleryError, IdentityNotFound, UsageError
 from core.gallery.schema import SCHEMA_VERSION, AuditEvent, Base, EmbeddingRow, FaceRow, Identity, Meta, ModelRow
-from core.storage import checkpoint, open_database
+from core.storage import checkpoint, connect, folder_lock, open_database, prepare
 
 DB_NAME = "gallery.db"
 MIGRATIONS: dict = {}  # MIGRATIONS[v] upgrades a gallery database at schema version v to v + 1
 
 
-def open_engine(db_path: Path, create: bool = True):
+DERIVED = ["index-*.faiss"]  # files rebuilt from the database (deleted when the gallery is re-keyed)
+
+
+def open_engine(db_path: Path, create: bool = True, key: bytes | None = None):
     """(engine, session factory) of a gallery database, created or migrated as needed."""
-    return open_database(db_path, Base, Meta, SCHEMA_VERSION, MIGRATIONS, create=create, what="gallery")
+    return open_database(db_path, Base, Meta, SCHEMA_VERSION, MIGRATIONS, create=create, what="gallery", key=key)
 
 
 def clean_name(name: str) -> str:
@@ -48,16 +52,36 @@ class NewFace:
 
 
 class GalleryStore:
-    """One ``gallery.db``. Thread-safe for the GUI's use (one session per call)."""
+    """One ``gallery.db``, encrypted when the folder has a key (new galleries do, when ``encrypt``). Thread-safe
+    for the GUI's use (one session per call). While open, the folder cannot be re-keyed by another program."""
 
-    def __init__(self, root: Path, create: bool = True):
+    def __init__(self, root: Path, create: bool = True, encrypt: bool = True):
         self.root = Path(root)
-        self.engine, self.Session = open_engine(self.root / DB_NAME, create=create)
-        self._version_conn = sqlite3.connect(self.root / DB_NAME, check_same_thread=False)
+        if not create and not (self.root / DB_NAME).exists():
+            raise GalleryError(f"No gallery at {self.root}.")
+        self._lock = contextlib.ExitStack()
+        self._lock.enter_context(folder_lock(self.root, exclusive=False, what="gallery"))
+        try:
+            self.vault = prepare(self.root, DB_NAME, "gallery", create=create, encrypt_new=encrypt)
+            self.engine, self.Session = open_engine(self.root / DB_NAME, create=create, key=self.vault.key)
+            self._version_conn = connect(self.root / DB_NAME, self.vault.key)
+        except BaseException:
+            self._lock.close()
+            raise
+
+    @property
+    def key(self) -> bytes | None:
+        """The data key of an encrypted gallery (for its other files); None when it is stored plain."""
+        return self.vault.key
 
     def close(self) -> None:
         self._version_conn.close()
         self.engine.dispose()
+        self._lock.close()
+
+    def checkpoint_wal(self) -> None:
+        """Fold the WAL into the database file and truncate it."""
+        checkpoint(self.engine)
 
     def data_version(self) -> int:
         """Changes whenever another connection commits (``PRAGMA data_version``)."""
@@ -180,17 +204,32 @@ class GalleryStore:
             raise IdentityNotFound(f"No person named '{name}' in the gallery.")
         return ident
 
-    def remove_identity(self, name: str) -> tuple[list[int], int]:
-        """Delete a person, their faces and embeddings (secure delete + WAL checkpoint);
-        returns (removed embedding ids, number of faces)."""
+    def remove_identity(self, name: str, forget: bool = False) -> tuple[list[int], int]:
+        """Delete a person, their faces and embeddings (secure delete + WAL checkpoint); returns (removed
+        embedding ids, number of faces). ``forget``: their name also leaves the audit log (the log keeps that
+        a person was forgotten, not who)."""
         with self.Session.begin() as s:
             ident = self._get(s, name)
             emb_ids = list(s.scalars(select(EmbeddingRow.id).join(FaceRow).where(FaceRow.identity_id == ident.id)))
             n_faces = s.scalar(select(func.count()).select_from(FaceRow).where(FaceRow.identity_id == ident.id))
             s.execute(delete(Identity).where(Identity.id == ident.id))
-            s.add(AuditEvent(action="remove", subject=name, details={"faces": n_faces}))
+            if forget:
+                for ev in s.scalars(select(AuditEvent)):
+                    if ev.subject == name or name in json.dumps(ev.details):
+                        ev.subject, ev.details = "(a forgotten person)", {}
+            s.add(AuditEvent(action="forget" if forget else "remove",
+                             subject="(a forgotten person)" if forget else name, details={"faces": n_faces}))
         checkpoint(self.engine)
         return emb_ids, int(n_faces)
+
+    def places(self, name: str) -> dict:
+        """Where a person's data lives in this database: faces (with crops), embeddings per model."""
+        with self.Session() as s:
+            ident = self._get(s, name)
+            faces = s.scalar(select(func.count()).select_from(FaceRow).where(FaceRow.identity_id == ident.id))
+            per_model = dict(s.execute(select(EmbeddingRow.model_key, func.count()).join(FaceRow)
+                                       .where(FaceRow.identity_id == ident.id).group_by(EmbeddingRow.model_key)).all())
+        return {"faces_with_crops": int(faces), "embeddings": {k: int(v) for k, v in per_model.items()}}
 
     def remove_face(self, face_id: int) -> tuple[list[int], str]:
         with self.Session.begin() as s:

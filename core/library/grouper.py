@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import io
-from pathlib import Path
 
 import numpy as np
 
-from core.fileutil import write_bytes_atomic
 from core.library.cluster import (
     Conflict,
     Params,
@@ -148,9 +146,6 @@ class Grouper:
         np.savez(buf, fingerprint=np.array(self.fingerprint()), keys=self.keys, x=self.x, photo=self.photo,
                  root=self.root, eu=self.eu, ev=self.ev, must=self.must, cannot=self.cannot)
         return buf.getvalue()
-
-    def save(self, path: Path) -> None:
-        write_bytes_atomic(path, self.to_bytes())
 
     def load(self, data: bytes) -> bool:
         """Restore a saved state (False, and nothing changed, when it is damaged or from other settings)."""

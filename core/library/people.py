@@ -6,8 +6,8 @@ be different people, and any two groups a user acted on, are never merged automa
 group that holds a person's pinned faces is that person; other groups keep the id of the unnamed group most of
 their faces were in (so ids stay stable for the CLI and the window) or get a new one.
 
-The grouping's state is saved beside the library (``grouping.npz``, derived: rebuilt when it disagrees with the
-database), so adding photos regroups only around them.
+The grouping's state is saved beside the library (``grouping.npz``, sealed under an encrypted library's key;
+derived: rebuilt when it disagrees with the database), so adding photos regroups only around them.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from core.errors import GalleryError
 from core.library.cluster import Params
 from core.library.grouper import Grouper
 from core.library.store import FaceArrays, LibraryStore
+from core.storage import SealBroken, read_maybe_sealed, write_maybe_sealed
 
 STATE_NAME = "grouping.npz"
 INCREMENTAL_SHARE = 0.1   # more new faces than this share of the grouped ones: group everything again
@@ -90,8 +91,8 @@ class Regrouper:
         g = Grouper(self.cal, self.params)
         if not full and self.state_path.is_file():
             try:
-                loaded = g.load(self.state_path.read_bytes())
-            except OSError:
+                loaded = g.load(read_maybe_sealed(self.state_path, self.store.key, "grouping state"))
+            except (OSError, SealBroken):
                 loaded = False
             if loaded and len(g) and len(arr.keys):
                 have = np.isin(g.keys, arr.keys)
@@ -112,7 +113,7 @@ class Regrouper:
         labels = g.labels(arr.keys) if len(arr.keys) else np.zeros(0, np.int64)
         person, new_groups = assign(arr, labels)
         report = self.store.apply_grouping(arr.ids, person, new_groups, arr.person)
-        g.save(self.state_path)
+        write_maybe_sealed(self.state_path, g.to_bytes(), self.store.key)
         return {"regrouped": how, "faces": int(len(arr.keys)), "groups": int(len(np.unique(labels[labels >= 0]))),
                 "unsorted": int((labels < 0).sum()), **report, **{k: g.stats[k] for k in ("tau1",) if k in g.stats},
                 "seconds": round(time.perf_counter() - t0, 2)}

@@ -39,7 +39,7 @@ class Library:
                  create: bool = True):
         self.settings = settings or load_settings()
         self.root = Path(root).expanduser() if root else default_library_dir()
-        self.store = LibraryStore(self.root, create=create)
+        self.store = LibraryStore(self.root, create=create, encrypt=self.settings.encrypt)
         self._analyzer = analyzer
         self._lock = threading.RLock()  # one decision or regrouping at a time (the GUI's workers share this)
         from core.zoo import calibration, fingerprint, get_spec
@@ -244,7 +244,7 @@ class Library:
         if p.gallery_name:
             with self._gallery() as g:
                 if p.gallery_name in g.names():
-                    gallery = g.remove(p.gallery_name)
+                    gallery = g.remove(p.gallery_name, forget=True)
         return {"forgotten": person_id, "name": p.name, "faces": removed, "gallery": gallery, "grouping": grouping}
 
     def close(self) -> None:
@@ -258,13 +258,22 @@ class Library:
 
 
 def remove_library(root: Path) -> dict:
-    """Delete a library folder: its database (and WAL), the grouping state and nothing else."""
+    """Delete a library folder: its database (and WAL), the grouping state, its key; never the photos."""
+    from core.storage.keys import forget_wrapping_key, read_vault
+
     root = Path(root)
     if not (root / "library.db").exists():
         raise GalleryError(f"No photo library at {root}.")
-    files = [p for p in root.iterdir() if p.name.startswith(("library.db", STATE_NAME))]
-    for p in files:
-        p.unlink()
+    from core.storage import folder_lock
+
+    with folder_lock(root, exclusive=True, what="photo library"):
+        doc = read_vault(root)
+        files = [p for p in root.iterdir() if p.name.startswith(("library.db", STATE_NAME, "vault.json"))]
+        for p in files:
+            p.unlink()
+        if doc is not None:
+            forget_wrapping_key(doc)
+    (root / ".lock").unlink(missing_ok=True)
     if not any(root.iterdir()):
         shutil.rmtree(root)
     return {"removed_library": str(root), "files": len(files)}

@@ -6,6 +6,7 @@ all its faces in one transaction, so a killed scan resumes where it stopped and 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from core.library.schema import (
     PhotoRow,
     RejectionRow,
 )
-from core.storage import checkpoint, open_database
+from core.storage import checkpoint, folder_lock, open_database, prepare
 
 DB_NAME = "library.db"
 
@@ -53,16 +54,35 @@ def content_key(sha256: str, box, path: str = "") -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") >> 1
 
 
-class LibraryStore:
-    """One ``library.db``; one session per call (safe for the GUI's worker threads)."""
+DERIVED = ["grouping.npz"]  # files rebuilt from the database (deleted when the library is re-keyed)
 
-    def __init__(self, root: Path, create: bool = True):
+
+class LibraryStore:
+    """One ``library.db``, encrypted when the folder has a key (new libraries do, when ``encrypt``); one
+    session per call (safe for the GUI's worker threads)."""
+
+    def __init__(self, root: Path, create: bool = True, encrypt: bool = True):
         self.root = Path(root)
-        self.engine, self.Session = open_database(self.root / DB_NAME, Base, Meta, SCHEMA_VERSION, create=create,
-                                                  what="photo library")
+        if not create and not (self.root / DB_NAME).exists():
+            raise GalleryError(f"No photo library at {self.root}.")
+        self._lock = contextlib.ExitStack()
+        self._lock.enter_context(folder_lock(self.root, exclusive=False, what="photo library"))
+        try:
+            self.vault = prepare(self.root, DB_NAME, "photo library", create=create, encrypt_new=encrypt)
+            self.engine, self.Session = open_database(self.root / DB_NAME, Base, Meta, SCHEMA_VERSION, create=create,
+                                                      what="photo library", key=self.vault.key)
+        except BaseException:
+            self._lock.close()
+            raise
+
+    @property
+    def key(self) -> bytes | None:
+        """The data key of an encrypted library (for its grouping state); None when it is stored plain."""
+        return self.vault.key
 
     def close(self) -> None:
         self.engine.dispose()
+        self._lock.close()
 
     def checkpoint(self) -> None:
         checkpoint(self.engine)

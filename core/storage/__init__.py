@@ -1,9 +1,20 @@
-"""Storage of what holds faces: SQLite databases opened safely (WAL, secure delete, checked and versioned
-schema) for the gallery and the photo library (``database``).
+"""Storage of what holds faces, encrypted at rest below the stores (the rest of the engine sees plain rows and
+arrays, never a key):
+
+- ``database``: SQLite opened safely (WAL, secure delete, checked and versioned schema), through SQLCipher when
+  the folder has a key;
+- ``keys``: a random data key per folder, wrapped by a passphrase (scrypt), the system keyring or a key file in
+  the config folder; ``sealed``: other files (indexes, the grouping state, exports) under AES-256-GCM;
+- ``migrate``: encrypt, decrypt and re-key a folder in place, safe against a kill at any moment.
 
 May import: ``core.errors``, ``core.paths``, ``core.fileutil``.
 """
 
-from core.storage.database import checkpoint, open_database
+from core.storage import keys
+from core.storage.database import checkpoint, connect, open_database
+from core.storage.keys import PassphraseNeeded, Vault, WrongKey
+from core.storage.migrate import decrypt_folder, encrypt_folder, folder_lock, prepare
+from core.storage.sealed import SealBroken, read_maybe_sealed, write_maybe_sealed
 
-__all__ = ["checkpoint", "open_database"]
+__all__ = ["PassphraseNeeded", "SealBroken", "Vault", "WrongKey", "checkpoint", "connect", "decrypt_folder", "keys",
+           "encrypt_folder", "folder_lock", "open_database", "prepare", "read_maybe_sealed", "write_maybe_sealed"]

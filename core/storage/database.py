@@ -1,4 +1,5 @@
-"""Open an SQLite database safely: WAL, foreign keys, busy timeout, secure delete, a versioned schema.
+"""Open an SQLite database safely: WAL, foreign keys, busy timeout, secure delete, a versioned schema; with a
+key, encrypted (SQLCipher: every page, the WAL too, AES-256 with a per-page HMAC).
 
 The gallery and the photo library each keep their rows here (their own schema, ``Base`` and ``meta`` table).
 A damaged database raises :class:`GalleryCorrupt` and is never replaced.
@@ -29,21 +30,65 @@ def _pragmas(dbapi_conn, _record):
     cur.close()
 
 
+def _key_pragma(key: bytes) -> str:
+    return f"PRAGMA key = \"x'{key.hex()}'\""
+
+
+def connect(db_path: Path, key: bytes | None = None, timeout: float = 5.0):
+    """A plain DB-API connection (encrypted: SQLCipher's, keyed), for what SQLAlchemy is not needed for."""
+    if key is None:
+        return sqlite3.connect(db_path, timeout=timeout, check_same_thread=False)
+    import sqlcipher3.dbapi2 as sqlcipher
+
+    con = sqlcipher.connect(str(db_path), timeout=timeout, check_same_thread=False)
+    con.execute("PRAGMA cipher_log_level = NONE")
+    con.execute(_key_pragma(key))
+    return con
+
+
+def _errors() -> tuple:
+    """The DB-API errors that mean "cannot read this database", of both SQLite modules."""
+    from sqlalchemy.exc import DatabaseError
+
+    try:
+        import sqlcipher3.dbapi2 as sqlcipher
+
+        return DatabaseError, sqlite3.DatabaseError, sqlcipher.DatabaseError
+    except ImportError:  # pragma: no cover - sqlcipher3 is a dependency
+        return DatabaseError, sqlite3.DatabaseError
+
+
 def open_database(db_path: Path, base, meta, version: int, migrations: Migrations | None = None,
-                  create: bool = True, what: str = "gallery") -> tuple[Engine, sessionmaker[Session]]:
+                  create: bool = True, what: str = "gallery",
+                  key: bytes | None = None) -> tuple[Engine, sessionmaker[Session]]:
     """Engine + session factory for ``db_path`` with the tables of ``base`` (a DeclarativeBase); ``meta`` is its
     key/value table, whose ``schema_version`` row is checked against ``version`` and migrated up. ``what``
-    names the database in messages ("gallery", "photo library")."""
-    from sqlalchemy.exc import DatabaseError, OperationalError
+    names the database in messages ("gallery", "photo library"). ``key``: the 32-byte data key of an encrypted
+    database (:mod:`core.storage.keys`); None: a plain one."""
+    from sqlalchemy.exc import OperationalError
 
     db_path = Path(db_path)
     if not db_path.exists() and not create:
         raise GalleryError(f"No {what} at {db_path.parent}.")
     if db_path.exists():
-        _check_header(db_path, what)
+        _check_header(db_path, what, encrypted=key is not None)
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(f"sqlite:///{db_path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000,
-                                                                 "check_same_thread": False})
+    args = {"connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}}
+    if key is not None:
+        import sqlcipher3.dbapi2 as sqlcipher
+
+        args["module"] = sqlcipher
+    engine = create_engine(f"sqlite:///{db_path}", **args)
+    if key is not None:
+        pragma = _key_pragma(key)
+
+        def keyed(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA cipher_log_level = NONE")
+            cur.execute(pragma)
+            cur.close()
+
+        event.listen(engine, "connect", keyed, insert=True)  # before any other statement
     event.listen(engine, "connect", _pragmas)
     try:
         with engine.connect() as conn:
@@ -57,7 +102,7 @@ def open_database(db_path: Path, base, meta, version: int, migrations: Migration
         base.metadata.create_all(engine)
         factory = sessionmaker(engine, expire_on_commit=False)
         _check_version(engine, factory, meta, version, migrations or {}, db_path, what)
-    except (DatabaseError, sqlite3.DatabaseError) as exc:
+    except _errors() as exc:
         if isinstance(exc, OperationalError) and "locked" in str(exc):
             raise GalleryError(f"The {what} {db_path} is busy (locked by another program) for over "
                                f"{BUSY_TIMEOUT_MS // 1000} s.") from exc
@@ -66,12 +111,21 @@ def open_database(db_path: Path, base, meta, version: int, migrations: Migration
     return engine, factory
 
 
-def _check_header(db_path: Path, what: str) -> None:
+def is_plain(db_path: Path) -> bool:
+    """Whether the file starts like a plain SQLite database (an encrypted one starts with random bytes)."""
     with open(db_path, "rb") as f:
         head = f.read(16)
-    if head and head != b"SQLite format 3\x00":
-        raise GalleryCorrupt(f"{db_path} is not an SQLite database (damaged or a different file). "
-                             f"The {what} was left untouched.")
+    return not head or head == b"SQLite format 3\x00"
+
+
+def _check_header(db_path: Path, what: str, encrypted: bool) -> None:
+    plain = is_plain(db_path)
+    if encrypted and plain and db_path.stat().st_size:
+        raise GalleryCorrupt(f"{db_path} is a plain database, but its folder has a key (vault.json): the {what} "
+                             "was left untouched.")
+    if not encrypted and not plain:
+        raise GalleryCorrupt(f"{db_path} is not a plain SQLite database: damaged, a different file, or encrypted "
+                             f"with its key file (vault.json) missing. The {what} was left untouched.")
 
 
 def _check_version(engine: Engine, factory: sessionmaker[Session], meta, version: int, migrations: Migrations,

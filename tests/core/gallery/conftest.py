@@ -8,11 +8,14 @@ STRANGER = "mindy_kaling"
 
 @pytest.fixture(scope="session")
 def gallery_template(tmp_path_factory, train_people, analyzer):
-    """A gallery with four people enrolled from their train photos (built once)."""
+    """A gallery with four people enrolled from their train photos (built once). Stored plain, as earlier
+    versions stored galleries (these tests read its raw bytes: secure delete, damage); encrypted galleries are
+    tested in tests/core/storage."""
+    from core.config import Settings
     from core.gallery import Gallery
 
     root = tmp_path_factory.mktemp("gallery-template")
-    with Gallery(root, analyzer=analyzer) as g:
+    with Gallery(root, analyzer=analyzer, settings=Settings(encrypt=False)) as g:
         for name in ENROLLED:
             rep = g.enroll(name, train_people[name])
             assert rep.added >= len(train_people[name]) - 3, rep.to_json()

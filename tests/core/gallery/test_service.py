@@ -124,18 +124,19 @@ def test_enrolling_nothing_leaves_no_empty_person(gallery, tmp_path):
 def test_export_import_roundtrip(gallery, tmp_path, val_people, analyzer):
     from core.gallery.archive import export_gallery, import_gallery
 
-    out = export_gallery(gallery, tmp_path / "backup.zip")
-    assert out["identities"] == 4
+    out = export_gallery(gallery, tmp_path / "backup.facerec", passphrase="correct horse")
+    assert out["identities"] == 4 and out["encrypted"]
     with Gallery(tmp_path / "restored", analyzer=analyzer) as g2:
-        res = import_gallery(g2, tmp_path / "backup.zip")
+        res = import_gallery(g2, tmp_path / "backup.facerec", passphrase="correct horse")
         assert res["new_identities"] == 4 and res["faces"] == out["faces"]
         # the restored people are the same people, with the same faces and enrolment dates
         assert g2.list() == gallery.list()
         assert sorted(f["source_path"] for n in g2.names() for f in g2.faces(n)) == \
             sorted(f["source_path"] for n in gallery.names() for f in gallery.faces(n))
         assert _names(g2, val_people["jerry_seinfeld"][:2]) == _names(gallery, val_people["jerry_seinfeld"][:2])
+        plain = export_gallery(gallery, tmp_path / "backup.zip", plain=True)
         again = import_gallery(g2, tmp_path / "backup.zip")
-        assert again["faces"] == 0 and again["skipped_duplicates"] == out["faces"]
+        assert not plain["encrypted"] and again["faces"] == 0 and again["skipped_duplicates"] == out["faces"]
 
 
 def test_corrupt_index_is_rebuilt_with_warning(gallery_template, tmp_path, analyzer):

@@ -1,0 +1,76 @@
+"""A person across the gallery and the photo library: where their data lives (``audit_person``), and erasing
+them from every file (``forget_everywhere``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.config import Settings
+from core.errors import IdentityNotFound
+
+
+def _library_person(lib, name: str) -> int | None:
+    return next((g["id"] for g in lib.store.people() if name in (g["name"], g["gallery_name"])), None)
+
+
+def audit_person(name: str, settings: Settings, library: Path | None = None) -> dict:
+    """Every place the person's data lives: rows and crops in the gallery and the library database, search
+    index entries, the library's grouping state, and the exports made while they were in the gallery."""
+    from core.gallery import Gallery
+    from core.library import Library, default_library_dir
+
+    places, found = [], False
+    gallery_dir = settings.gallery_dir()
+    if (gallery_dir / "gallery.db").exists():
+        with Gallery(gallery_dir, settings=settings, create=False) as g:
+            if name in g.names():
+                found = True
+                p = g.store.places(name)
+                places.append({"file": str(gallery_dir / "gallery.db"), "what": "gallery rows", **p,
+                               "encrypted": g.store.key is not None})
+                for idx in sorted(gallery_dir.glob("index-*.faiss")):
+                    places.append({"file": str(idx), "what": "search index entries (derived)",
+                                   "encrypted": g.store.key is not None})
+                places += [{"file": e["details"].get("path", e["subject"]), "what": "an export made while they were "
+                            "enrolled (outside the app's folders: delete it yourself)",
+                            "encrypted": bool(e["details"].get("encrypted"))}
+                           for e in g.audit(limit=100000) if e["action"] == "export"]
+    lib_dir = Path(library) if library else default_library_dir()
+    if (lib_dir / "library.db").exists():
+        with Library(lib_dir, settings=settings, create=False) as lib:
+            pid = _library_person(lib, name)
+            if pid is not None:
+                found = True
+                n = len(lib.store.faces_of(pid))
+                places.append({"file": str(lib_dir / "library.db"), "what": "photo library rows", "group": pid,
+                               "faces_with_crops": n, "encrypted": lib.store.key is not None})
+                state = lib_dir / "grouping.npz"
+                if state.exists():
+                    places.append({"file": str(state), "what": "grouping state (derived)",
+                                   "encrypted": lib.store.key is not None})
+    if not found:
+        raise IdentityNotFound(f"No person named '{name}' in the gallery or the photo library.")
+    return {"person": name, "places": places}
+
+
+def forget_everywhere(name: str, settings: Settings, library: Path | None = None) -> dict:
+    """Erase a person from the gallery (rows, crops, index entries, their name in the audit log) and from the
+    photo library (their group's faces and crops, the grouping state rebuilt without them)."""
+    from core.gallery import Gallery
+    from core.library import Library, default_library_dir
+
+    out: dict = {"forgotten": name}
+    gallery_dir = settings.gallery_dir()
+    if (gallery_dir / "gallery.db").exists():
+        with Gallery(gallery_dir, settings=settings, create=False) as g:
+            if name in g.names():
+                out["gallery"] = g.remove(name, forget=True)
+    lib_dir = Path(library) if library else default_library_dir()
+    if (lib_dir / "library.db").exists():
+        with Library(lib_dir, settings=settings, create=False) as lib:
+            pid = _library_person(lib, name)
+            if pid is not None:
+                out["library"] = lib.forget(pid)
+    if len(out) == 1:
+        raise IdentityNotFound(f"No person named '{name}' in the gallery or the photo library.")
+    return out
