@@ -19,6 +19,7 @@ from app.gallery import GalleryPanel
 from app.gallery.enroll_dialog import EnrollFilesDialog, EnrollLiveDialog, pick_folder, pick_image, pick_video
 from app.live import LivePanel
 from app.people import PeoplePanel
+from app.privacy import install_prompt
 from app.settings_dialog import SettingsDialog
 from app.workbench import Workbench
 from app.workers import CaptureThread, Job, JobRegistry, RecognitionThread
@@ -44,9 +45,10 @@ class MainWindow(QMainWindow):
         self.started_at = self._clock()
         self.shown_after = self.ready_after = self.first_names_after = None
         self.results_log: list[tuple[int, list]] = []
-        self._fetch_offered = False
+        self._fetch_offered = self._encrypt_offered = False
         self.engine_error: str | None = None  # why the models could not be loaded
         self.jobs = JobRegistry(self)
+        install_prompt(self)  # passphrase-protected galleries ask here, whichever thread opens them
         self._build_ui()
         self._start_engine()
         self._status_timer = QTimer(self)
@@ -154,6 +156,11 @@ class MainWindow(QMainWindow):
         self._gallery_changed()
         self.statusBar().showMessage("Ready.", 4000)
         self._open_library()
+        if self.gallery.stored_plain and not self._encrypt_offered:  # once a session
+            from app.privacy import maybe_encrypt
+
+            self._encrypt_offered = True
+            maybe_encrypt(self)
         self._start_recognition()
         self._open_pending()
 
@@ -289,7 +296,8 @@ class MainWindow(QMainWindow):
         if self.gallery is None:
             return
         people, faces = self.gallery.count()
-        self.lbl_gallery.setText(f"gallery: {people} people, {faces} faces")
+        lock = "encrypted" if self.gallery.store.key is not None else "NOT encrypted"
+        self.lbl_gallery.setText(f"gallery: {people} people, {faces} faces, {lock}")
         self.live.first_start.setVisible(people == 0 and self.capture is None)
         if self.recognizer is not None and self.recognizer.threshold_is_calibrated:
             self.threshold.set_value(self.recognizer.threshold, silent=True)
@@ -320,35 +328,16 @@ class MainWindow(QMainWindow):
 
     def try_samples(self) -> None:
         """Enrol the bundled sample people into a separate demo gallery and play their other photos."""
-        if self.gallery is None:
-            return
-        from core.errors import describe
-        from core.gallery.demo import build_demo_gallery, sample_people
-        from core.zoo import samples_ready
+        from app.live.demo import try_samples
 
-        fs = self.live.first_start
-        if not samples_ready():
-            fs.fetch_samples(self, self.jobs, self.try_samples)
-            return
-        fs.samples.setEnabled(False)
-        fs.progress.setText("Enrolling the sample people into a demo gallery ...")
-        photos, settings = self.gallery.analyzer, self.settings
+        try_samples(self)
 
-        def done(demo):
-            self.gallery = demo
-            self.recognizer.gallery = demo
-            self.live.gallery = demo
-            self.gallery_panel.set_gallery(demo)
-            self.workbench.set_context(str(demo.root), self.analyzer.embedder.name)
-            self._gallery_changed()
-            self.statusBar().showMessage(f"Demo gallery: {demo.root} (your own gallery is untouched).", 8000)
-            self.open_source(str(sample_people()[1]))
-
-        job = Job(lambda progress, cancel: build_demo_gallery(photos, settings, progress, cancel), name="demo gallery")
-        job.signals.progress.connect(lambda d, t, n: fs.progress.setText(f"Enrolled {n} ({d}/{t}) ..."))
-        job.signals.result.connect(done)
-        job.signals.error.connect(lambda e: fs.progress.setText(describe(e)))
-        self.jobs.start(job)
+    def use_gallery(self, gallery) -> None:
+        """Show and recognise with another gallery (the demo one); the user's own is left as it is."""
+        self.gallery = self.recognizer.gallery = self.live.gallery = gallery
+        self.gallery_panel.set_gallery(gallery)
+        self.workbench.set_context(str(gallery.root), self.analyzer.embedder.name)
+        self._gallery_changed()
 
     def use_model(self, name: str) -> None:
         """Switch the app (and `facerec`) to a model, fetching it first if needed (its licence shown and, when not
@@ -365,12 +354,20 @@ class MainWindow(QMainWindow):
         save_settings(self.settings)
         self._reload_engine()
 
-    def _reload_engine(self) -> None:
+    def close_engine(self) -> None:
+        """Stop recognising and close the gallery and the photo library (their folders are then free)."""
         if self.recog is not None:
             self.recog.stop()
             self.recog.wait(5000)
             self.recog = None
+        for store in (self.gallery, self.people.library):
+            if store is not None:
+                store.close()
+        self.people.set_library(None)
         self.analyzer = self.gallery = self.recognizer = None
+
+    def _reload_engine(self) -> None:
+        self.close_engine()
         self.lbl_model.setText("model: loading ...")
         self.statusBar().showMessage("Loading the new settings ...")
         self._start_engine()
@@ -387,6 +384,7 @@ class MainWindow(QMainWindow):
             self.recog.stop()
             self.recog.wait(5000)
         self.jobs.shutdown(timeout_s=15.0)
+        self.close_engine()
         self.gui.geometry = bytes(self.saveGeometry().toHex()).decode()
         try:
             save_gui_state(self.gui)

@@ -127,8 +127,12 @@ class PeoplePanel(QWidget):
     # ------------------------------------------------------------ state
 
     def set_library(self, library) -> None:
+        """Show ``library`` (None: none, while the engine reloads)."""
         self.library = library
         self.groups.library = library
+        if library is None:
+            self.groups.set_rows([], 0)
+            self.faces.show_group(None, None)
         self.refresh()
 
     def _set_busy(self, scanning: bool) -> None:

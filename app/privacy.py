@@ -1,0 +1,96 @@
+"""The window's side of faces at rest: asking for a passphrase (from whichever thread needs it), and offering
+to encrypt a gallery an earlier version stored plain."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QWidget
+
+
+class PassphrasePrompt(QObject):
+    """``prompt(folder, what)`` for :func:`core.storage.keys.set_prompt`: a password dialog on the GUI thread,
+    also when a worker thread (loading the gallery) is the one that needs the passphrase; it waits for it."""
+
+    _ask = Signal(object, str, object)
+
+    def __init__(self, parent: QWidget):
+        super().__init__(parent)
+        self.parent_widget = parent
+        self._ask.connect(self._dialog)
+
+    def __call__(self, folder, what: str) -> str | None:
+        if QThread.currentThread() is self.thread():
+            return self._run(folder, what)
+        box: dict = {"done": threading.Event()}
+        self._ask.emit(folder, what, box)
+        box["done"].wait()
+        return box.get("answer")
+
+    def _dialog(self, folder, what: str, box: dict) -> None:
+        try:
+            box["answer"] = self._run(folder, what)
+        finally:
+            box["done"].set()
+
+    def _run(self, folder, what: str) -> str | None:
+        where = f"the {what} in {folder}" if folder is not None else f"the {what}"
+        text, ok = QInputDialog.getText(self.parent_widget, "Passphrase", f"Passphrase of {where}:",
+                                        QLineEdit.EchoMode.Password)
+        return text if ok and text else None
+
+
+def offer_encryption(parent: QWidget, gallery_root) -> bool:
+    """Ask whether to encrypt a gallery stored plain (made by an earlier version); True to go ahead."""
+    box = QMessageBox(parent)
+    box.setWindowTitle("Encrypt your gallery?")
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setText(f"<p>The gallery in <b>{gallery_root}</b> holds faces and their embeddings as plain files "
+                "(an earlier version made it): anyone with a copy of the folder, a backup or a synced drive has "
+                "them.</p><p>Encrypt it now? Its key stays on this computer (the system keyring, or a file "
+                "readable only by you in the settings folder). It takes a few seconds; nothing is lost if it is "
+                "interrupted.</p>")
+    yes = box.addButton("Encrypt now", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Not now", QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    return box.clickedButton() is yes
+
+
+def install_prompt(window) -> None:
+    """Let core ask the user for passphrases through the window."""
+    from core.storage.keys import set_prompt
+
+    window.passphrase_prompt = PassphrasePrompt(window)
+    set_prompt(window.passphrase_prompt)
+
+
+def maybe_encrypt(window) -> None:
+    """The window's gallery is stored plain: offer to encrypt it (and a plain photo library beside it), with the
+    engine closed meanwhile, then load it again."""
+    from app.workers import Job
+    from core.errors import describe
+    from core.gallery.store import DB_NAME, DERIVED
+    from core.library.store import DB_NAME as LIB_DB
+    from core.library.store import DERIVED as LIB_DERIVED
+    from core.storage import encrypt_folder, keys
+
+    if not offer_encryption(window, window.gallery.root):
+        return
+    folders = [(window.gallery.root, DB_NAME, DERIVED, "gallery")]
+    library = window.people.library
+    if library is not None and keys.protection(library.root) == "none":
+        folders.append((library.root, LIB_DB, LIB_DERIVED, "photo library"))
+    window.close_engine()
+
+    def work():
+        for root, db, derived, what in folders:
+            encrypt_folder(root, db, derived, what)
+
+    job = Job(work, plain=True, name="encrypt gallery")
+    job.signals.result.connect(lambda _r: (window.statusBar().showMessage("The gallery is encrypted.", 8000),
+                                           window._start_engine()))
+    job.signals.error.connect(lambda e: (QMessageBox.warning(window, "Encryption", describe(e)),
+                                         window._start_engine()))
+    window.statusBar().showMessage("Encrypting the gallery ...")
+    window.jobs.start(job)
