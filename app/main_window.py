@@ -177,7 +177,8 @@ class MainWindow(QMainWindow):
         self.view.message = f"The face model could not be loaded:\n{message}"
         self.view.update()
         self._open_pending()  # still show the source, without names
-        QMessageBox.warning(self, "Model unavailable", message)
+        box = QMessageBox(QMessageBox.Icon.Warning, "Model unavailable", message, parent=self)
+        box.open()  # not modal: the window (and whatever waits on it) goes on
 
     def _open_library(self) -> None:
         """The photo library (People tab), sharing the engine's photo analyzer."""

@@ -252,7 +252,7 @@ class GalleryPanel(QWidget):
 
         def work():
             for n in names:
-                self.gallery.remove(n)
+                self.gallery.remove(n, forget=True)  # their name leaves the audit log too
 
         self._run(work, f"Deleted {', '.join(names)}.")
 

@@ -93,7 +93,7 @@ class PeoplePanel(QWidget):
         for label, slot in (("Name ...", self.name_group), ("Merge into ...", self.merge_into),
                             ("Split", self.split_group), ("Hide", self.hide_group),
                             ("Not this person", self.reject_faces), ("Not a face", self.not_faces),
-                            ("Move to ...", self.move_faces)):
+                            ("Move to ...", self.move_faces), ("Forget ...", self.forget_group)):
             b = QPushButton(label)
             b.clicked.connect(slot)
             acts.addWidget(b)
@@ -296,6 +296,16 @@ class PeoplePanel(QWidget):
         target = self._group_choice("Move to", self.selected_group()) if faces else None
         if target is not None:
             self._decide(lambda lib: [lib.move(f, target) for f in faces], f"Moved {len(faces)} face(s).")
+
+    def forget_group(self) -> None:
+        gid = self.selected_group()
+        row = next((r for r in self.groups.rows if r["id"] == gid), None)
+        if row is None or gid == UNSORTED:
+            return
+        text = (f"Forget {group_label(row)}? Their {row['faces']} faces, crops and embeddings are erased from this "
+                "computer, in the photo library and the gallery; their photos stay. This cannot be undone.")
+        if QMessageBox.question(self, "Forget", text) == QMessageBox.StandardButton.Yes:
+            self._decide(lambda lib: lib.forget(gid), f"Forgot {group_label(row)}.")
 
     def _answer(self, suggestion: dict, yes: bool) -> None:
         if suggestion["kind"] == "group":

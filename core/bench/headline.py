@@ -8,6 +8,7 @@ HEADLINES = {  # benchmark -> (its headline figure, unit)
     "pipeline": (lambda d: d["pipeline"]["photos_per_s"], "photos/s"),
     "scan": (lambda d: d["photos_per_s"], "photos/s"),
     "group": (lambda d: d["group_s"], "s to group"),
+    "vault": (lambda d: d["results"][-1]["identify_change"] * 100, "% identify time encrypted vs plain"),
     "gallery": (lambda d: d["query_top5_ms_p50"], "ms per search"),
     "train": (lambda d: d["images_per_s"], "images/s"),
     "soak": (lambda d: d["rss_growth_pct"], "% memory growth"),

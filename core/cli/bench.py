@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.cli.common import Progress, common_flags, note
 from core.errors import UsageError
 
-KINDS = ("embed", "detect", "pipeline", "scan", "group", "gallery", "train", "soak")
+KINDS = ("embed", "detect", "pipeline", "scan", "group", "gallery", "vault", "train", "soak")
 
 
 def cmd_bench(args) -> tuple[dict, int]:
@@ -47,6 +47,10 @@ def run_bench(args) -> dict:
         from core.bench.library import bench_group
 
         return bench_group(args.faces, settings, from_library=args.from_library, progress=Progress("Storing"))
+    if args.what == "vault":
+        from core.bench.vault import bench_vault
+
+        return bench_vault(tuple(args.sizes), settings, progress=Progress("Galleries"))
     if args.what == "gallery":
         from core.bench.gallery import bench_gallery
 
@@ -71,6 +75,7 @@ def register(sub) -> None:
     p.add_argument("what", choices=KINDS)
     p.add_argument("photos", nargs="*", help="photos or folders (bench pipeline and scan; default: the sample photos)")
     p.add_argument("--faces", type=int, default=100_000, help="how many faces (bench group)")
+    p.add_argument("--sizes", type=int, nargs="+", default=[1000, 100_000], help="gallery sizes (bench vault)")
     p.add_argument("--from-library", help="bench group: repeat this scanned library's embeddings (with noise)")
     p.add_argument("--seconds", type=float, default=3.0)
     p.add_argument("--frames", type=int, default=50)
