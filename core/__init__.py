@@ -11,4 +11,12 @@ import os as _os
 
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+# SQLCipher must be loaded before TensorFlow: TensorFlow brings its own SQLite with global symbols, and a
+# SQLCipher loaded after it would call that SQLite (no encryption at all). Loaded first, it keeps its own.
+# core/storage/database.py refuses to open an encrypted database should it ever be the other way round.
+try:
+    import sqlcipher3.dbapi2 as _sqlcipher  # noqa: F401
+except ImportError:  # pragma: no cover - a dependency; without it encrypted folders say so when opened
+    pass
+
 __version__ = "0.2.0"

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import core  # noqa: F401  (first: it loads SQLCipher before any test module loads TensorFlow)
 from tests.core.training.rec_writer import write_rec
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

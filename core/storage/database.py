@@ -41,6 +41,10 @@ def connect(db_path: Path, key: bytes | None = None, timeout: float = 5.0):
     import sqlcipher3.dbapi2 as sqlcipher
 
     con = sqlcipher.connect(str(db_path), timeout=timeout, check_same_thread=False)
+    if not con.execute("PRAGMA cipher_version").fetchone():
+        con.close()
+        raise GalleryError(f"Encryption is not available in this process (SQLCipher was loaded after TensorFlow); "
+                           f"{db_path} was not opened.")
     con.execute("PRAGMA cipher_log_level = NONE")
     con.execute(_key_pragma(key))
     return con
@@ -84,6 +88,10 @@ def open_database(db_path: Path, base, meta, version: int, migrations: Migration
 
         def keyed(dbapi_conn, _record):
             cur = dbapi_conn.cursor()
+            if not cur.execute("PRAGMA cipher_version").fetchone():
+                cur.close()
+                raise GalleryError(f"Encryption is not available in this process (SQLCipher was loaded after "
+                                   f"TensorFlow, whose SQLite took its place); the {what} was not opened.")
             cur.execute("PRAGMA cipher_log_level = NONE")
             cur.execute(pragma)
             cur.close()

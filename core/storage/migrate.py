@@ -56,6 +56,9 @@ def export_database(src: Path, dest: Path, src_key: bytes | None, dest_key: byte
 
     con = sqlcipher.connect(str(src), isolation_level=None)
     try:
+        if not con.execute("PRAGMA cipher_version").fetchone():
+            raise GalleryError("Encryption is not available in this process (SQLCipher was loaded after "
+                               "TensorFlow); nothing was copied.")
         con.execute("PRAGMA cipher_log_level = NONE")
         if src_key is not None:
             con.execute(f"PRAGMA key = {keyed(src_key)}")

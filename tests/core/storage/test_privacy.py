@@ -232,3 +232,25 @@ def test_recovery_finishes_a_committed_migration_and_discards_an_uncommitted_one
     assert recover(root) == "finished" and not (root / JOURNAL).exists()
     with Gallery(root, settings=Settings(), analyzer=FakeAnalyzer()) as g:
         assert g.store.key is not None and g.count() == want
+
+
+def test_encryption_never_silently_falls_back_to_plain_files(tmp_path):
+    """TensorFlow brings its own SQLite with global symbols: SQLCipher must be loaded first (``core`` does it),
+    and where it is not, an encrypted folder is refused rather than written plain."""
+    code = ("import sys; {first}\n"
+            "from pathlib import Path; from core.config import Settings; from core.gallery import Gallery\n"
+            "from core.errors import GalleryError\n"
+            "try:\n"
+            "    g = Gallery(Path(sys.argv[1]), settings=Settings(), model='sface'); g.close()\n"
+            "except GalleryError as e:\n"
+            "    print('refused:', e); sys.exit(0)\n"
+            "print('opened', open(Path(sys.argv[1]) / 'gallery.db', 'rb').read(16))\n")
+    env = {**os.environ, "FACEREC_CONFIG_DIR": str(tmp_path / "cfg")}
+    for first, name in (("import core, tensorflow", "core first"), ("import tensorflow, core", "tensorflow first")):
+        out = subprocess.run([sys.executable, "-c", code.format(first=first), str(tmp_path / name)], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr[-1500:]
+        if name == "core first":
+            assert out.stdout.startswith("opened") and "SQLite format" not in out.stdout
+        else:
+            assert out.stdout.startswith("refused") and "Encryption is not available" in out.stdout
