@@ -53,10 +53,15 @@ class _Nothing(Detector):
 def test_refiner_falls_back_to_the_next_finder(photos):
     from core.faces.detection.landmark_refine import OnetRefinedDetector
 
+    from core.faces.detection.onet import lite_onet
+
     img = photos[0]
-    nets = get_detector("mtcnn").nets
-    alone = OnetRefinedDetector(get_detector("yunet"), nets=nets).detect(img)
-    after_miss = OnetRefinedDetector(_Nothing(), get_detector("yunet"), nets=nets).detect(img)
+    onet = lite_onet()
+    alone = OnetRefinedDetector(get_detector("yunet"), onet=onet).detect(img)
+    after_miss = OnetRefinedDetector(_Nothing(), get_detector("yunet"), onet=onet).detect(img)
     assert len(alone) >= 1 and len(after_miss) == len(alone)
     np.testing.assert_allclose(after_miss[0].landmarks, alone[0].landmarks)
-    assert OnetRefinedDetector(_Nothing(), nets=nets).detect(img) == []
+    assert OnetRefinedDetector(_Nothing(), onet=onet).detect(img) == []
+    built = []                                       # a finder given as a callable is built on first need only
+    lazy = OnetRefinedDetector(get_detector("yunet"), lambda: built.append(1) or _Nothing(), onet=onet)
+    assert lazy.detect(img) and built == []

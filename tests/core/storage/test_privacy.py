@@ -146,7 +146,7 @@ def test_a_kill_during_encryption_leaves_a_gallery_that_opens(tmp_path):
         from core.gallery.schema import EmbeddingRow, FaceRow
 
         ident = g.store.identity_id("Bulk", True)
-        for i in range(40_000):
+        for i in range(25_000):
             f = FaceRow(identity_id=ident, source_path=f"/x/{i}", image_hash=f"{i:064x}", box=[0, 0, 1, 1],
                         thumbnail=crop, det_score=1.0, quality=10.0)
             s.add(f)
@@ -156,7 +156,7 @@ def test_a_kill_during_encryption_leaves_a_gallery_that_opens(tmp_path):
     want = g.count()
     g.close()
     outcomes = []
-    for delay in (0.6, 0.9, 1.2, 1.5, 1.8, 2.2, 2.8, 4.0):
+    for delay in (0.7, 1.2, 1.8, 3.5):   # (the moments between its steps: the recovery test below)
         data = tmp_path / f"run{delay}"
         shutil.copytree(template, data)
         env = {**os.environ, "FACEREC_DATA_DIR": str(data), "FACEREC_CONFIG_DIR": str(tmp_path / f"cfg{delay}")}
@@ -172,7 +172,7 @@ def test_a_kill_during_encryption_leaves_a_gallery_that_opens(tmp_path):
                 outcomes.append("encrypted" if after.store.key is not None else "plain")
         finally:
             os.environ["FACEREC_CONFIG_DIR"] = saved
-    assert set(outcomes) <= {"plain", "encrypted"} and len(outcomes) == 8
+    assert set(outcomes) <= {"plain", "encrypted"} and len(outcomes) == 4
 
 
 def test_an_export_is_sealed_and_a_changed_one_is_refused(tmp_path):
