@@ -101,6 +101,16 @@ def main(out: Path) -> None:
     win.gallery_panel.refresh()
     pause(app, 1)
     shoot(win, out, "gallery")
+    win.tabs.setCurrentWidget(win.people)
+    wait(app, lambda: win.people.library is not None)
+    win.people.scan([str(samples)])
+    wait(app, lambda: win.people.scan_job is None, timeout=900)
+    lib = win.people.library
+    first = lib.people()["groups"][0]["id"]  # named after the folder its photos are in
+    lib.name(first, Path(lib.show(first)["faces"][0]["photo"]).parent.name, enrol=False)
+    win.people.refresh()
+    pause(app, 2)
+    shoot(win, out, "people")
     win.tabs.setCurrentIndex(0)
     photos = sorted((samples / "val" / "mindy_kaling").glob("*.jpg"))
     photos += sorted((samples / "train" / "mindy_kaling").glob("*.jpg"))[:5]

@@ -52,7 +52,6 @@ class _Nothing(Detector):
 
 def test_refiner_falls_back_to_the_next_finder(photos):
     from core.faces.detection.landmark_refine import OnetRefinedDetector
-
     from core.faces.detection.onet import lite_onet
 
     img = photos[0]
