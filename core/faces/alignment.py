@@ -47,6 +47,13 @@ def align_face(image: np.ndarray, landmarks: np.ndarray, template: Template) -> 
                           borderMode=cv2.BORDER_REPLICATE)
 
 
+def crop_scale(landmarks: np.ndarray, template: Template) -> float:
+    """How many crop pixels one image pixel becomes when ``landmarks`` (5, 2) are aligned to ``template``:
+    above 1 the crop is enlarged from fewer pixels than it has."""
+    m = estimate_similarity(np.asarray(landmarks, dtype=np.float64), template.points)
+    return float(np.hypot(m[0, 0], m[0, 1]))
+
+
 def crop_box(image: np.ndarray, box_xyxy: np.ndarray, size: int, margin: float = 0.2) -> np.ndarray:
     """Square crop round a box with ``margin`` (fraction of the box side) for faces without landmarks."""
     x1, y1, x2, y2 = [float(v) for v in box_xyxy]

@@ -10,7 +10,7 @@ import numpy as np
 
 from core.config import ROLE_DETECTORS, Settings, load_settings
 from core.errors import BadInput, Cancelled, FaceRecError, UsageError
-from core.faces.alignment import align_face
+from core.faces.alignment import align_face, crop_scale
 from core.faces.detection import DetectedFace, get_detector
 from core.faces.embedding import Embedder, get_embedder, resolve_runtime
 from core.faces.imageio import Photo, decode_photo, ensure_rgb8
@@ -131,17 +131,17 @@ class FaceAnalyzer:
 
     def detect_photo(self, photo: Photo) -> tuple[Photo, list[DetectedFace]]:
         """Faces of a decoded photo, in the pixels of the photo returned: a photo decoded at reduced size is
-        decoded again, larger, when a face would otherwise be aligned from fewer pixels than the embedder's
-        input (its landmarks are then placed again at that size). Faces smaller than ``min_face_px`` in the
-        full photo do not count (they are refused or unknown anyway)."""
+        decoded again, just large enough, when a face's aligned crop would otherwise be enlarged from fewer
+        pixels than it has (its landmarks are then placed again at that size). Faces smaller than
+        ``min_face_px`` in the full photo do not count (they are refused or unknown anyway)."""
         dets = self.detector.detect(photo.pixels)
         if photo.scale >= 1.0 or not dets:
             return photo, dets
-        usable = [d.size for d in dets if d.size / photo.scale >= self.settings.min_face_px]
-        need = self.embedder.input_size
-        if not usable or min(usable) >= need:
+        tmpl = self.embedder.spec.alignment()
+        usable = [crop_scale(d.landmarks, tmpl) for d in dets if d.size / photo.scale >= self.settings.min_face_px]
+        if not usable or max(usable) <= 1.0:
             return photo, dets
-        bigger = photo.at_scale(photo.scale * need / min(usable))
+        bigger = photo.at_scale(photo.scale * max(usable))
         k = bigger.scale / photo.scale
         return bigger, self.detector.refine(bigger.pixels, [d.scaled(k) for d in dets])
 

@@ -140,7 +140,7 @@ def decode_photo(source: str | Path | bytes, long_side: int | None = None, max_p
         if long_side and img.format == "JPEG" and max(w, h) > long_side:
             r = next((r for r in DRAFT_REDUCTIONS if max(w, h) / r >= long_side), 1)
             if r > 1:
-                img.draft("RGB", (-(-w // r), -(-h // r)))
+                img.draft("RGB", (w // r, h // r))  # Pillow picks the largest reduction that keeps this size
         try:
             img.load()
             scale = img.size[0] / w

@@ -50,24 +50,29 @@ def assign(arr: FaceArrays, labels: np.ndarray) -> tuple[np.ndarray, list[np.nda
     first; else a new group (-2 - j). Unsorted faces (-1) keep a pinned person."""
     person = np.where(arr.pinned, arr.person, -1)
     new_groups: list[np.ndarray] = []
-    taken: set[int] = set()
-    pinned_people = set(arr.person[arr.pinned].tolist())
-    for lab in np.unique(labels[labels >= 0]):
-        rows = np.flatnonzero(labels == lab)
+    top = int(arr.person.max(initial=-1)) + 1
+    closed = np.zeros(top + 1, bool)           # person ids no longer free to take: decided people, taken ones
+    closed[arr.person[arr.pinned & (arr.person >= 0)]] = True
+    order = np.argsort(labels, kind="stable")  # rows of each label together, ascending within it
+    cuts = np.flatnonzero(np.diff(labels[order])) + 1
+    for rows in np.split(order, cuts):
+        if not len(rows) or labels[rows[0]] < 0:
+            continue
         owners = np.unique(arr.person[rows][arr.pinned[rows]])
         if len(owners) > 1:
             raise GalleryError("Two decided people ended up in one group; this is a bug, please report it.")
         if len(owners) == 1:
             person[rows] = owners[0]
-            taken.add(int(owners[0]))
+            closed[owners[0]] = True
             continue
         prev = arr.person[rows]
-        prev = prev[(prev >= 0) & ~np.isin(prev, list(pinned_people | taken))]
+        prev = prev[prev >= 0]
+        prev = prev[~closed[prev]]
         if len(prev):
             ids, counts = np.unique(prev, return_counts=True)
             best = int(ids[np.lexsort((ids, -counts))[0]])
             person[rows] = best
-            taken.add(best)
+            closed[best] = True
         else:
             person[rows] = -2 - len(new_groups)
             new_groups.append(rows)

@@ -7,11 +7,13 @@ all its faces in one transaction, so a killed scan resumes where it stopped and 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import String, delete, func, select, type_coerce, update
 
 from core.errors import GalleryError
 from core.library.schema import (
@@ -48,8 +50,6 @@ def content_key(sha256: str, box, path: str = "") -> int:
     """A face's grouping key: 63 bits of SHA-256 over its photo's content hash and its box (the same face gets the
     same key whenever, wherever and in whatever order it is scanned); ``path`` only tells copies of one photo
     apart."""
-    import hashlib
-
     text = f"{sha256}|" + ",".join(f"{float(v):.1f}" for v in box) + (f"|{path}" if path else "")
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") >> 1
 
@@ -159,12 +159,15 @@ class LibraryStore:
     def face_arrays(self, model_key: str, dim: int) -> FaceArrays:
         """The faces of ``model_key`` that take part in grouping (all but those marked "not a face"), ordered by
         their content key, so the same photos give the same arrays whatever order they were scanned in."""
-        with self.Session() as s:
-            rows = s.execute(select(LibFaceRow.id, LibFaceRow.embedding, LibFaceRow.photo_id, LibFaceRow.quality,
-                                    LibFaceRow.person_id, LibFaceRow.pinned, PhotoRow.sha256, PhotoRow.path,
-                                    LibFaceRow.box)
-                             .join(PhotoRow, LibFaceRow.photo_id == PhotoRow.id)
-                             .where(LibFaceRow.model_key == model_key, LibFaceRow.not_face.is_(False))).all()
+        with self.Session() as s:  # plain rows, the box as its JSON text: no per-row ORM or type work
+            rows = s.connection().execute(
+                select(LibFaceRow.id, LibFaceRow.embedding, LibFaceRow.photo_id, LibFaceRow.quality,
+                       LibFaceRow.person_id, LibFaceRow.pinned, PhotoRow.sha256, PhotoRow.path,
+                       type_coerce(LibFaceRow.box, String))
+                .join(PhotoRow, LibFaceRow.photo_id == PhotoRow.id)
+                .where(LibFaceRow.model_key == model_key, LibFaceRow.not_face.is_(False))).all()
+        boxes = json.loads("[" + ",".join(r[8] for r in rows) + "]")  # one parse for all the boxes
+        rows = [(*r[:8], b) for r, b in zip(rows, boxes)]
         keys = [content_key(r[6], r[8]) for r in rows]
         seen: dict[int, int] = {}
         for k in keys:
@@ -285,7 +288,8 @@ class LibraryStore:
             acted = set(s.scalars(select(PersonRow.id).where((PersonRow.name.is_not(None)) | PersonRow.hidden)))
             referenced = set(s.scalars(select(RejectionRow.person_id))) | set(s.scalars(select(ApartRow.a))) | \
                 set(s.scalars(select(ApartRow.b)))
-            empty = [p for p in s.scalars(select(PersonRow.id)) if p not in keep | acted | referenced]
+            used = keep | acted | referenced
+            empty = [p for p in s.scalars(select(PersonRow.id)) if p not in used]
             if empty:
                 s.execute(delete(PersonRow).where(PersonRow.id.in_(empty)))
         return {"changed_faces": int(len(changed)), "new_groups": len(made), "dropped_groups": len(empty)}

@@ -15,11 +15,11 @@ def jpeg(img: Image.Image, **kw) -> bytes:
     return buf.getvalue()
 
 
-def big_photo(val_people, size=(4032, 3024)) -> bytes:
+def big_photo(val_people, size=(4032, 3024), enlarge=5) -> bytes:
     """A 12 MP phone-size JPEG: a real face photo enlarged onto a larger canvas (the face about 600 px)."""
     face = Image.open(val_people["jerry_seinfeld"][0]).convert("RGB")
     canvas = Image.new("RGB", size, (90, 110, 90))
-    face = face.resize((face.width * 5, face.height * 5), Image.Resampling.BICUBIC)
+    face = face.resize((face.width * enlarge, face.height * enlarge), Image.Resampling.BICUBIC)
     canvas.paste(face, (1200, 700))
     return jpeg(canvas)
 
@@ -31,6 +31,26 @@ def test_a_large_jpeg_is_decoded_in_the_dct_domain_and_again_larger_on_request(v
     half = small.at_scale(0.3)
     assert half.scale == 0.5 and half.pixels.shape == (1512, 2016, 3)
     assert decode_photo(data).scale == 1.0 and decode_photo(data, long_side=5000).scale == 1.0
+    odd = decode_photo(jpeg(Image.new("RGB", (3061, 4601), (90, 110, 90))), long_side=960)  # sides not / 4
+    assert odd.pixels.shape == (1151, 766, 3)
+
+
+def test_a_small_face_is_decoded_again_only_as_large_as_its_crop_needs(val_people):
+    from core.config import Settings
+    from core.faces import FaceAnalyzer
+    from core.faces.alignment import crop_scale
+
+    analyzer = FaceAnalyzer(Settings(), warmup=False)
+    tmpl = analyzer.embedder.spec.alignment()
+    small = decode_photo(big_photo(val_people, enlarge=2), long_side=960)      # the face about 60 px at 1/4
+    assert small.scale == 0.25 and crop_scale(analyzer.detect(small.pixels)[0].landmarks, tmpl) > 1
+    photo, faces = analyzer.detect_photo(small)
+    assert photo.scale == 0.5 and len(faces) == 1                               # not the full 12 MP
+    assert crop_scale(faces[0].landmarks, tmpl) <= 1.0
+    full_photo = decode_photo(big_photo(val_people, enlarge=2))
+    full = analyzer.analyze(full_photo.pixels)[0]
+    reduced = analyzer.align(photo.pixels, faces)
+    assert float(full.embedding @ analyzer.embedder.embed(reduced)[0]) > 0.97
 
 
 def test_faces_found_at_reduced_size_are_the_faces_found_at_full_size(val_people, tmp_path):
