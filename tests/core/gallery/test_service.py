@@ -154,18 +154,26 @@ def test_corrupt_index_is_rebuilt_with_warning(gallery_template, tmp_path, analy
     assert idx_file.read_bytes().startswith(b"FACEREC-INDEX-1")
 
 
-def test_corrupt_database_is_reported_and_left_alone(gallery_template, tmp_path):
+@pytest.mark.parametrize("whole", [True, False], ids=["checked-whole", "large-tables-checked"])
+def test_corrupt_database_is_reported_and_left_alone(gallery_template, tmp_path, monkeypatch, whole):
     import hashlib
     import shutil
 
     from core.errors import GalleryCorrupt
+    from core.storage import database
+
+    if not whole:  # as a large database is checked: every table but the ones holding blobs
+        monkeypatch.setattr(database, "FULL_CHECK_BYTES", 0)
 
     root = tmp_path / "g"
     shutil.copytree(gallery_template, root)
     db = root / "gallery.db"
+    with Gallery(root, model="facenet") as g:  # whole, it opens
+        assert g.store.count()[0] > 0
     con = sqlite3.connect(db)
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
+    assert not (root / "gallery.db-wal").exists() or (root / "gallery.db-wal").stat().st_size == 0
     data = bytearray(db.read_bytes())
     data[4096:4096 * 3] = b"\xff" * 8192  # smash pages after the header
     db.write_bytes(bytes(data))
