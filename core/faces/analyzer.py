@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -81,6 +83,9 @@ def detector_options(settings: Settings, name: str) -> dict:
     return {}
 
 
+MAX_CROP_ENLARGEMENT = 1.0  # a face decoded at reduced size may be enlarged this much into its aligned crop
+
+
 class FaceAnalyzer:
     """Holds one detector and one embedder; thread-safe for sequential calls.
 
@@ -99,6 +104,7 @@ class FaceAnalyzer:
         name = getattr(self.settings, ROLE_DETECTORS[role])
         self.detector = get_detector(name, **detector_options(self.settings, name))
         self._roles: dict[str, FaceAnalyzer] = {}
+        self._detect_lock = detector_lock(self.detector)
 
     def for_role(self, role: str) -> FaceAnalyzer:
         """The same model with the settings' detector for ``role`` (``self`` when that is this detector)."""
@@ -109,7 +115,9 @@ class FaceAnalyzer:
         return self._roles[role]
 
     def detect(self, image: np.ndarray) -> list[DetectedFace]:
-        return self.detector.detect(ensure_rgb8(image))
+        image = ensure_rgb8(image)
+        with self._detect_lock:
+            return self.detector.detect(image)
 
     def align(self, image: np.ndarray, faces: list[DetectedFace]) -> np.ndarray:
         """(N, S, S, 3) uint8 crops for ``faces`` of ``image``."""
@@ -122,7 +130,7 @@ class FaceAnalyzer:
     def analyze(self, image: np.ndarray, max_faces: int | None = None) -> list[Face]:
         """All faces of an in-memory RGB image, best-scoring first."""
         image = ensure_rgb8(image)
-        dets = self.detector.detect(image)
+        dets = self.detect(image)
         if max_faces is not None:
             dets = dets[:max_faces]
         crops = self.align(image, dets)
@@ -134,16 +142,18 @@ class FaceAnalyzer:
         decoded again, just large enough, when a face's aligned crop would otherwise be enlarged from fewer
         pixels than it has (its landmarks are then placed again at that size). Faces smaller than
         ``min_face_px`` in the full photo do not count (they are refused or unknown anyway)."""
-        dets = self.detector.detect(photo.pixels)
+        with self._detect_lock:
+            dets = self.detector.detect(photo.pixels)
         if photo.scale >= 1.0 or not dets:
             return photo, dets
         tmpl = self.embedder.spec.alignment()
         usable = [crop_scale(d.landmarks, tmpl) for d in dets if d.size / photo.scale >= self.settings.min_face_px]
-        if not usable or max(usable) <= 1.0:
+        if not usable or max(usable) <= MAX_CROP_ENLARGEMENT:
             return photo, dets
-        bigger = photo.at_scale(photo.scale * max(usable))
+        bigger = photo.at_scale(photo.scale * max(usable) / MAX_CROP_ENLARGEMENT)  # decoding runs unlocked
         k = bigger.scale / photo.scale
-        return bigger, self.detector.refine(bigger.pixels, [d.scaled(k) for d in dets])
+        with self._detect_lock:
+            return bigger, self.detector.refine(bigger.pixels, [d.scaled(k) for d in dets])
 
     def analyze_paths(self, paths: Iterable[str | Path | np.ndarray], progress: ProgressFn | None = None,
                       cancel: CancelFn | None = None, batch: int = 32,
@@ -170,16 +180,17 @@ class FaceAnalyzer:
             return out
 
         n_faces = 0
-        for k, (photo, error) in enumerate(decoded(paths, labels, self.settings.decode_size, ahead=4)):
+        found = decoded(paths, labels, self.settings.decode_size, ahead=4, then=self.detect_photo)
+        for k, (item, error) in enumerate(found):
             if cancel is not None and cancel():
                 raise Cancelled("Cancelled; nothing after the last reported image was processed.")
             res = ImageResult(path=labels[k])
             try:
                 if error is not None:
                     raise error
-                assert photo is not None
+                assert item is not None
+                photo, dets = item
                 res.image_shape, res.taken = photo.full_size[::-1], photo.taken
-                photo, dets = self.detect_photo(photo)
                 pending.append((res, photo.pixels, dets, photo.scale))
                 n_faces += len(dets)
             except BadInput as exc:
@@ -193,11 +204,22 @@ class FaceAnalyzer:
         yield from flush()
 
 
-def decoded(items: list, labels: list[str], decode_size: int = 0,
-            ahead: int = 4) -> Iterator[tuple[Photo | None, BadInput | None]]:
+_DETECT_LOCKS: dict[int, threading.Lock] = {}
+_LOCKS_LOCK = threading.Lock()
+
+
+def detector_lock(detector) -> threading.Lock:
+    """One lock per detector object (detectors are cached and shared; their networks are not thread-safe)."""
+    with _LOCKS_LOCK:
+        return _DETECT_LOCKS.setdefault(id(detector), threading.Lock())
+
+
+def decoded(items: list, labels: list[str], decode_size: int = 0, ahead: int = 4,
+            then: Callable[[Photo], Any] | None = None) -> Iterator[tuple[Any, BadInput | None]]:
     """(photo or None, error or None) per item, in order: paths decoded at ``decode_size`` (long side; 0 = full
-    size), frames as they are. Up to ``ahead`` files are decoded in background threads while the caller
-    detects and embeds (Pillow and OpenCV release the GIL while decoding)."""
+    size), frames as they are; with ``then``, (then(photo) or None, error or None). Up to ``ahead`` items are
+    decoded (and passed to ``then``) in background threads while the caller embeds (Pillow, OpenCV and LiteRT
+    release the GIL)."""
     from concurrent.futures import ThreadPoolExecutor
 
     def load(i):
@@ -205,8 +227,10 @@ def decoded(items: list, labels: list[str], decode_size: int = 0,
         try:
             if isinstance(p, np.ndarray):
                 img = ensure_rgb8(p)
-                return Photo(img, 1.0, (img.shape[1], img.shape[0]), labels[i]), None
-            return decode_photo(p, long_side=decode_size or None), None
+                photo = Photo(img, 1.0, (img.shape[1], img.shape[0]), labels[i])
+            else:
+                photo = decode_photo(p, long_side=decode_size or None)
+            return (photo if then is None else then(photo)), None
         except BadInput as exc:
             return None, exc
 
