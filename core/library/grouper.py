@@ -25,7 +25,7 @@ from core.library.cluster import (
     verify_threshold,
 )
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: the embeddings are not saved (the database holds them)
 
 
 def _pairs(p) -> np.ndarray:
@@ -142,21 +142,28 @@ class Grouper:
         return hashlib.sha256(f"{STATE_VERSION}|{cal}|{self.prm}".encode()).hexdigest()[:16]
 
     def to_bytes(self) -> bytes:
+        """The state without the embeddings (the database holds them; :meth:`load` takes them back)."""
         buf = io.BytesIO()
-        np.savez(buf, fingerprint=np.array(self.fingerprint()), keys=self.keys, x=self.x, photo=self.photo,
+        np.savez(buf, fingerprint=np.array(self.fingerprint()), keys=self.keys, photo=self.photo,
                  root=self.root, eu=self.eu, ev=self.ev, must=self.must, cannot=self.cannot)
         return buf.getvalue()
 
-    def load(self, data: bytes) -> bool:
-        """Restore a saved state (False, and nothing changed, when it is damaged or from other settings)."""
+    def load(self, data: bytes, keys: np.ndarray, emb: np.ndarray) -> bool:
+        """Restore a saved state, its faces' embeddings taken from ``emb`` (N, D) rows of ``keys`` (N,) in
+        ascending order. False, and nothing changed, when the state is damaged, from other settings, or holds a
+        face ``keys`` lacks."""
         try:
             z = np.load(io.BytesIO(data), allow_pickle=False)
             if str(z["fingerprint"]) != self.fingerprint():
                 return False
-            state = {k: z[k] for k in ("keys", "x", "photo", "root", "eu", "ev", "must", "cannot")}
+            state = {k: z[k] for k in ("keys", "photo", "root", "eu", "ev", "must", "cannot")}
         except (OSError, ValueError, KeyError, EOFError):
             return False
-        self.keys, self.x, self.photo, self.root = state["keys"], state["x"], state["photo"], state["root"]
+        have = np.isin(keys, state["keys"])
+        if have.sum() != len(state["keys"]):
+            return False
+        self.x = np.ascontiguousarray(np.asarray(emb, np.float32)[have])
+        self.keys, self.photo, self.root = state["keys"], state["photo"], state["root"]
         self.eu, self.ev, self.must, self.cannot = state["eu"], state["ev"], state["must"], state["cannot"]
         return True
 

@@ -96,13 +96,13 @@ class Regrouper:
         g = Grouper(self.cal, self.params)
         if not full and self.state_path.is_file():
             try:
-                loaded = g.load(read_maybe_sealed(self.state_path, self.store.key, "grouping state"))
+                loaded = g.load(read_maybe_sealed(self.state_path, self.store.key, "grouping state"), arr.keys,
+                                arr.embeddings)
             except (OSError, SealBroken):
                 loaded = False
             if loaded and len(g) and len(arr.keys):
-                have = np.isin(g.keys, arr.keys)
                 new = ~np.isin(arr.keys, g.keys)
-                if have.all() and new.sum() <= INCREMENTAL_SHARE * len(g):
+                if new.sum() <= INCREMENTAL_SHARE * len(g):
                     g.add(arr.embeddings[new], arr.photos[new], arr.keys[new])
                     g.set_constraints(must, cannot)
                     return g, "incremental"

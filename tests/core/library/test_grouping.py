@@ -123,7 +123,15 @@ def test_the_saved_state_comes_back_and_other_settings_are_not_reused():
     g = Grouper(CAL)
     g.fit(x, photo, np.arange(len(x)), cannot_link=[(0, 1)])
     data = g.to_bytes()
+    assert len(data) < x.nbytes                                       # the embeddings stay in the database
+    keys = np.arange(len(x))
     h = Grouper(CAL)
-    assert h.load(data) and (h.labels() == g.labels()).all() and h.cannot.tolist() == [[0, 1]]
-    assert not Grouper(CAL, Params(merge_fpir=0.1)).load(data)
-    assert not Grouper(CAL).load(b"not a state")
+    assert h.load(data, keys, x) and (h.labels() == g.labels()).all() and h.cannot.tolist() == [[0, 1]]
+    assert np.array_equal(h.x, g.x)
+    y, _, py = people([3], seed=9)
+    g.add(y, py + 100, keys[-1] + 1 + np.arange(len(y)))
+    h.add(y, py + 100, keys[-1] + 1 + np.arange(len(y)))
+    assert (h.labels() == g.labels()).all()                           # it carries on as the original would
+    assert not Grouper(CAL).load(data, keys[1:], x[1:])               # a face of the state is gone
+    assert not Grouper(CAL, Params(merge_fpir=0.1)).load(data, keys, x)
+    assert not Grouper(CAL).load(b"not a state", keys, x)
