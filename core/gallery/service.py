@@ -62,7 +62,7 @@ class Gallery:
         self._indexes: IndexManager | None = None
         self._point_cache: tuple[tuple, OperatingPoint] | None = None
         self._adapt_cache: tuple[tuple, dict, list] | None = None
-        self._centroid_cache: tuple[tuple, dict] | None = None
+        self._centroid_cache: tuple[tuple, dict, dict[int, str]] | None = None  # version, centroids, owners
 
     # ------------------------------------------------------------ parts
 
@@ -124,10 +124,8 @@ class Gallery:
 
     def face_counts(self) -> list[int]:
         """Faces per enrolled person for the active model (what the 1:N threshold depends on)."""
-        ids = self.store.embedding_ids(self.model_key)
-        owners = self.store.owners(ids)
         counts: dict[str, int] = {}
-        for name in owners.values():
+        for name in self._people()[1].values():
             counts[name] = counts.get(name, 0) + 1
         return sorted(counts.values())
 
@@ -210,11 +208,17 @@ class Gallery:
 
     def centroids(self) -> dict[str, np.ndarray]:
         """{person: centroid} of the active model (recomputed when the database changes)."""
+        return self._people()[0]
+
+    def _people(self) -> tuple[dict[str, np.ndarray], dict[int, str]]:
+        """(centroids, {embedding id: person}) of the active model, read once per database version: a search
+        then needs no database read (an encrypted page read costs a decryption)."""
         key = self._version()
         if self._centroid_cache is None or self._centroid_cache[0] != key:
-            people = self.store.identity_embeddings(self.model_key, self.spec.embedding_size)
-            self._centroid_cache = (key, centroids(people))
-        return self._centroid_cache[1]
+            owners: dict[int, str] = {}
+            people = self.store.identity_embeddings(self.model_key, self.spec.embedding_size, owners)
+            self._centroid_cache = (key, centroids(people), owners)
+        return self._centroid_cache[1], self._centroid_cache[2]
 
     def search(self, embeddings: np.ndarray, k: int | None = None) -> list[list[tuple[str, float]]]:
         """For each (D,) query: up to k (identity, score) pairs, best first."""
@@ -223,8 +227,8 @@ class Gallery:
             return [[] for _ in range(len(embeddings))]
         queries = np.asarray(embeddings, np.float32)
         _, ids = self.indexes.search(queries, SEARCH_FACES)
-        owner = self.store.owners({int(i) for i in ids.ravel() if i >= 0})
-        return rank(ids, owner, queries, self.centroids(), k)
+        cents, owner = self._people()
+        return rank(ids, owner, queries, cents, k)
 
     def decide(self, faces, k: int | None = None, threshold: float | None = None) -> list[Match]:
         """Open-set decisions for analysed faces: a low-quality face is unknown, not named; a person who

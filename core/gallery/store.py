@@ -109,25 +109,20 @@ class GalleryStore:
             np.zeros((0, dim), np.float32)
         return ids, vecs
 
-    def owners(self, embedding_ids) -> dict[int, str]:
-        """{embedding id: identity name} for the given ids."""
-        wanted = [int(i) for i in embedding_ids]
+    def identity_embeddings(self, model_key: str, dim: int,
+                            owners: dict[int, str] | None = None) -> dict[str, np.ndarray]:
+        """{name: (n, dim) float32} of one model: the input of per-person adaptation; fills ``owners`` with
+        {embedding id: name} on the way when given."""
         with self.Session() as s:
-            return dict(s.execute(select(EmbeddingRow.id, Identity.name)
-                                  .join(FaceRow, EmbeddingRow.face_id == FaceRow.id)
-                                  .join(Identity, FaceRow.identity_id == Identity.id)
-                                  .where(EmbeddingRow.id.in_(wanted))).all())
-
-    def identity_embeddings(self, model_key: str, dim: int) -> dict[str, np.ndarray]:
-        """{name: (n, dim) float32} of one model: the input of per-person adaptation."""
-        with self.Session() as s:
-            rows = s.execute(select(Identity.name, EmbeddingRow.vector)
+            rows = s.execute(select(Identity.name, EmbeddingRow.vector, EmbeddingRow.id)
                              .join(FaceRow, EmbeddingRow.face_id == FaceRow.id)
                              .join(Identity, FaceRow.identity_id == Identity.id)
                              .where(EmbeddingRow.model_key == model_key).order_by(EmbeddingRow.id)).all()
         out: dict[str, list] = {}
-        for name, vec in rows:
+        for name, vec, eid in rows:
             out.setdefault(name, []).append(np.frombuffer(vec, np.float32))
+            if owners is not None:
+                owners[eid] = name
         return {k: np.stack(v).reshape(-1, dim) for k, v in out.items()}
 
     def missing_count(self, model_key: str) -> int:
