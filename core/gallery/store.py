@@ -7,7 +7,6 @@ face, so a crash never loses a face that was reported as enrolled.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import GalleryError, IdentityNotFound, UsageError
 from core.gallery.schema import SCHEMA_VERSION, AuditEvent, Base, EmbeddingRow, FaceRow, Identity, Meta, ModelRow
-from core.storage import checkpoint, connect, folder_lock, open_database, prepare
+from core.storage import checkpoint, connect, open_database, open_store
 
 DB_NAME = "gallery.db"
 MIGRATIONS: dict = {}  # MIGRATIONS[v] upgrades a gallery database at schema version v to v + 1
@@ -57,17 +56,13 @@ class GalleryStore:
 
     def __init__(self, root: Path, create: bool = True, encrypt: bool = True):
         self.root = Path(root)
-        if not create and not (self.root / DB_NAME).exists():
-            raise GalleryError(f"No gallery at {self.root}.")
-        self._lock = contextlib.ExitStack()
-        self._lock.enter_context(folder_lock(self.root, exclusive=False, what="gallery"))
-        try:
-            self.vault = prepare(self.root, DB_NAME, "gallery", create=create, encrypt_new=encrypt)
-            self.engine, self.Session = open_engine(self.root / DB_NAME, create=create, key=self.vault.key)
-            self._version_conn = connect(self.root / DB_NAME, self.vault.key)
-        except BaseException:
-            self._lock.close()
-            raise
+
+        def open_db(path: Path, key: bytes | None):
+            engine, session = open_engine(path, create=create, key=key)
+            return engine, session, connect(path, key)
+
+        self._lock, self.vault, (self.engine, self.Session, self._version_conn) = open_store(
+            self.root, DB_NAME, "gallery", create, encrypt, open_db)
 
     @property
     def key(self) -> bytes | None:

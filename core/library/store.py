@@ -6,7 +6,6 @@ all its faces in one transaction, so a killed scan resumes where it stopped and 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from core.library.schema import (
     PhotoRow,
     RejectionRow,
 )
-from core.storage import checkpoint, folder_lock, open_database, prepare
+from core.storage import checkpoint, open_database, open_store
 
 DB_NAME = "library.db"
 
@@ -63,17 +62,10 @@ class LibraryStore:
 
     def __init__(self, root: Path, create: bool = True, encrypt: bool = True):
         self.root = Path(root)
-        if not create and not (self.root / DB_NAME).exists():
-            raise GalleryError(f"No photo library at {self.root}.")
-        self._lock = contextlib.ExitStack()
-        self._lock.enter_context(folder_lock(self.root, exclusive=False, what="photo library"))
-        try:
-            self.vault = prepare(self.root, DB_NAME, "photo library", create=create, encrypt_new=encrypt)
-            self.engine, self.Session = open_database(self.root / DB_NAME, Base, Meta, SCHEMA_VERSION, create=create,
-                                                      what="photo library", key=self.vault.key)
-        except BaseException:
-            self._lock.close()
-            raise
+        self._lock, self.vault, (self.engine, self.Session) = open_store(
+            self.root, DB_NAME, "photo library", create, encrypt,
+            lambda path, key: open_database(path, Base, Meta, SCHEMA_VERSION, create=create, what="photo library",
+                                            key=key))
 
     @property
     def key(self) -> bytes | None:

@@ -13,8 +13,8 @@ May import: ``core.errors``, ``core.paths``, ``core.fileutil``.
 from core.storage import keys
 from core.storage.database import checkpoint, connect, open_database
 from core.storage.keys import PassphraseNeeded, Vault, WrongKey
-from core.storage.migrate import decrypt_folder, encrypt_folder, folder_lock, prepare
+from core.storage.migrate import decrypt_folder, encrypt_folder, folder_lock, open_store, prepare
 from core.storage.sealed import SealBroken, read_maybe_sealed, write_maybe_sealed
 
 __all__ = ["PassphraseNeeded", "SealBroken", "Vault", "WrongKey", "checkpoint", "connect", "decrypt_folder", "keys",
-           "encrypt_folder", "folder_lock", "open_database", "prepare", "read_maybe_sealed", "write_maybe_sealed"]
+           "encrypt_folder", "folder_lock", "open_database", "open_store", "prepare", "read_maybe_sealed", "write_maybe_sealed"]

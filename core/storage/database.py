@@ -9,16 +9,30 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import String, Text, create_engine, event, select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from core.errors import GalleryCorrupt, GalleryError
 
 BUSY_TIMEOUT_MS = 60_000
 Migrations = dict[int, Callable[[Engine], None]]  # migrations[v] upgrades a database at version v to v + 1
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class MetaTable:
+    """The columns of a schema's key/value ``meta`` table (``class Meta(MetaTable, Base)``), whose
+    ``schema_version`` row :func:`open_database` checks."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
 
 
 def _pragmas(dbapi_conn, _record):

@@ -15,13 +15,16 @@ import contextlib
 import json
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from core.errors import GalleryError
 from core.fileutil import fsync_dir, write_bytes_atomic
 from core.storage import keys
 
 JOURNAL = "migration.json"
+T = TypeVar("T")
 LOCK = ".lock"
 
 
@@ -173,3 +176,20 @@ def prepare(root: Path, db: str, what: str, create: bool = True, encrypt_new: bo
     if create and encrypt_new and not (root / db).exists():
         return keys.create_vault(root, what, passphrase=passphrase)
     return keys.Vault(root)
+
+
+def open_store(root: Path, db: str, what: str, create: bool, encrypt_new: bool,
+               open_db: Callable[[Path, bytes | None], T]) -> tuple[contextlib.ExitStack, keys.Vault, T]:
+    """Open a store's folder: (its shared lock, held until the stack is closed; its vault; ``open_db(database
+    path, data key or None)``). Nothing stays locked when opening fails."""
+    root = Path(root)
+    if not create and not (root / db).exists():
+        raise GalleryError(f"No {what} at {root}.")
+    lock = contextlib.ExitStack()
+    lock.enter_context(folder_lock(root, exclusive=False, what=what))
+    try:
+        vault = prepare(root, db, what, create=create, encrypt_new=encrypt_new)
+        return lock, vault, open_db(root / db, vault.key)
+    except BaseException:
+        lock.close()
+        raise
