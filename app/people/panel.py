@@ -155,8 +155,10 @@ class PeoplePanel(QWidget):
         unsorted = c["unsorted"]
         self.groups.set_rows(rows, unsorted)
         named = sum(1 for r in rows if r["name"])
-        self.status.setText(f"{c['photos']} photos, {c['faces']} faces: {named} people named, "
-                            f"{len(rows) - named} unnamed groups, {unsorted} unsorted faces ({self.library.root}).")
+        unnamed = len(rows) - named
+        self.status.setText(f"{c['photos']} photos, {c['faces']} faces: {named} {'person' if named == 1 else 'people'} "
+                            f"named, {unnamed} unnamed group{'' if unnamed == 1 else 's'}, {unsorted} unsorted "
+                            f"face{'' if unsorted == 1 else 's'} ({self.library.root}).")
         ids = [r["id"] for r in self.groups.rows]
         row = ids.index(current) if current in ids else (0 if ids else -1)
         if row >= 0:
