@@ -68,7 +68,7 @@ def install_prompt(window) -> None:
 def maybe_encrypt(window) -> None:
     """The window's gallery is stored plain: offer to encrypt it (and a plain photo library beside it), with the
     engine closed meanwhile, then load it again."""
-    from app.workers import Job
+    from app.workers import Job, while_alive
     from core.errors import describe
     from core.gallery.store import DB_NAME, DERIVED
     from core.library.store import DB_NAME as LIB_DB
@@ -88,9 +88,9 @@ def maybe_encrypt(window) -> None:
             encrypt_folder(root, db, derived, what)
 
     job = Job(work, plain=True, name="encrypt gallery")
-    job.signals.result.connect(lambda _r: (window.statusBar().showMessage("The gallery is encrypted.", 8000),
-                                           window._start_engine()))
-    job.signals.error.connect(lambda e: (QMessageBox.warning(window, "Encryption", describe(e)),
-                                         window._start_engine()))
+    job.signals.result.connect(while_alive(window, lambda _r: (
+        window.statusBar().showMessage("The gallery is encrypted.", 8000), window._start_engine())))
+    job.signals.error.connect(while_alive(window, lambda e: (QMessageBox.warning(window, "Encryption", describe(e)),
+                                                             window._start_engine())))
     window.statusBar().showMessage("Encrypting the gallery ...")
     window.jobs.start(job)

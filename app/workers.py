@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QRunnable, QThread, QThreadPool, Signal
+from shiboken6 import isValid
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,6 +67,16 @@ class Job(QRunnable):
             s.finished.emit()
 
 
+
+def while_alive(owner: QObject, fn: Callable) -> Callable:
+    """``fn`` for a job's signal, called only while ``owner`` exists: a job's result can arrive after the
+    window or panel that started it was closed (its queued signal outlives the widgets)."""
+    def call(*args):
+        if isValid(owner):
+            return fn(*args)
+        return None
+    return call
+
 class JobRegistry(QObject):
     """The one list of running background work; ``shutdown`` cancels every job and waits for it."""
 
@@ -78,7 +89,7 @@ class JobRegistry(QObject):
 
     def start(self, job: Job) -> Job:
         self.jobs.append(job)
-        job.signals.finished.connect(lambda: self._forget(job))
+        job.signals.finished.connect(while_alive(self, lambda: self._forget(job)))
         QThreadPool.globalInstance().start(job)
         self.changed.emit()
         return job

@@ -172,3 +172,10 @@ def two_people_gallery(tmp_path_factory, train_people, analyzer):
 def clip(tmp_path_factory, val_people):
     photos = val_people["jerry_seinfeld"][:3] + val_people["elton_john"][:3]
     return make_clip(tmp_path_factory.mktemp("clip") / "clip.avi", photos)
+
+
+@pytest.fixture(scope="session")
+def long_clip(tmp_path_factory, val_people):
+    """The same people for 48 s: it still plays after slow work on a busy machine."""
+    photos = val_people["jerry_seinfeld"][:3] + val_people["elton_john"][:3]
+    return make_clip(tmp_path_factory.mktemp("clip") / "long.avi", photos, frames_each=200)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.workers import Job
+from app.workers import Job, while_alive
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -260,7 +260,8 @@ class GalleryPanel(QWidget):
         from core.errors import describe
 
         job = Job(fn, plain=True, name="gallery edit")
-        job.signals.result.connect(lambda _r: (self.refresh(), self.changed.emit(), self.message.emit(done_message)))
-        job.signals.error.connect(lambda e: (self.message.emit(describe(e)), QMessageBox.warning(self, "Gallery",
-                                                                                                describe(e))))
+        job.signals.result.connect(while_alive(self, lambda _r: (self.refresh(), self.changed.emit(),
+                                                                 self.message.emit(done_message))))
+        job.signals.error.connect(while_alive(self, lambda e: (self.message.emit(describe(e)),
+                                                               QMessageBox.warning(self, "Gallery", describe(e)))))
         self.jobs.start(job)

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.people.models import ID_ROLE, UNSORTED, FacesModel, GroupsModel
 from app.people.review import ReviewQueue
-from app.workers import Job
+from app.workers import Job, while_alive
 
 
 def group_label(row: dict) -> str:
@@ -216,12 +216,12 @@ class PeoplePanel(QWidget):
             self._set_busy(False)
             self.refresh()
 
-        job.signals.progress.connect(progress)
-        job.signals.result.connect(lambda rep: self.message.emit(
+        job.signals.progress.connect(while_alive(self, progress))
+        job.signals.result.connect(while_alive(self, lambda rep: self.message.emit(
             f"Scanned: {rep['analysed']} new or changed photos, {rep['faces_found']} faces, "
-            f"{rep['removed_photos']} removed; {rep['grouping']['groups']} groups."))
-        job.signals.error.connect(lambda e: self.message.emit(describe(e)))
-        job.signals.finished.connect(finished)
+            f"{rep['removed_photos']} removed; {rep['grouping']['groups']} groups.")))
+        job.signals.error.connect(while_alive(self, lambda e: self.message.emit(describe(e))))
+        job.signals.finished.connect(while_alive(self, finished))
         self.scan_job = job
         self._set_busy(True)
         self.progress.setMaximum(0)
@@ -236,8 +236,9 @@ class PeoplePanel(QWidget):
 
         lib = self.library
         job = Job(lambda: fn(lib), plain=True, name="people decision")
-        job.signals.result.connect(lambda _r: (self.message.emit(done), self.refresh(), self.changed.emit()))
-        job.signals.error.connect(lambda e: QMessageBox.warning(self, "People", describe(e)))
+        job.signals.result.connect(while_alive(self, lambda _r: (self.message.emit(done), self.refresh(),
+                                                                 self.changed.emit())))
+        job.signals.error.connect(while_alive(self, lambda e: QMessageBox.warning(self, "People", describe(e))))
         self.jobs.start(job)
 
     def _group_choice(self, title: str, exclude: int | None) -> int | None:

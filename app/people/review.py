@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.gallery.panel import pixmap_from_jpeg
-from app.workers import Job
+from app.workers import Job, while_alive
 
 
 class ReviewQueue(QFrame):
@@ -48,7 +48,7 @@ class ReviewQueue(QFrame):
 
     def load(self, library, jobs) -> None:
         job = Job(lambda: library.review(limit=50), plain=True, name="review queue")
-        job.signals.result.connect(lambda items: self._set(library, items))
+        job.signals.result.connect(while_alive(self, lambda items: self._set(library, items)))
         jobs.start(job)
 
     def _set(self, library, items: list[dict]) -> None:

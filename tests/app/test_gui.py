@@ -107,13 +107,13 @@ def test_video_of_enrolled_people_yields_their_names(window, qtbot, clip):
         assert all(n in (None, truth) for n in names), (index, names)
 
 
-def test_enrolling_while_live_recognition_runs(window, qtbot, clip, train_people, tmp_path):
+def test_enrolling_while_live_recognition_runs(window, qtbot, long_clip, train_people, tmp_path):
     """Regression: tracing a new detection graph in the enrolment job while the live view recognised frames
     crashed TensorFlow; all TF work now runs on one thread."""
     import cv2
     from PIL import Image
 
-    window.open_source(str(clip))
+    window.open_source(str(long_clip))
     qtbot.waitUntil(lambda: len(window.results_log) > 5, timeout=120_000)
     odd = []
     for i, p in enumerate(train_people["madonna"][:4]):  # unusual sizes force new detection canvases
@@ -124,6 +124,7 @@ def test_enrolling_while_live_recognition_runs(window, qtbot, clip, train_people
         odd.append(str(out))
     dlg = window.enroll_files(odd)
     dlg.name.setCurrentText("madonna_stretched")
+    qtbot.waitUntil(lambda: len(dlg.grid.tiles) == 4, timeout=120_000)   # the faces shown, as a user waits
     before = len(window.results_log)
     with qtbot.waitSignal(dlg.enrolled, timeout=180_000):
         dlg.go.click()
