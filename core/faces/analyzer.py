@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,7 +103,6 @@ class FaceAnalyzer:
         name = getattr(self.settings, ROLE_DETECTORS[role])
         self.detector = get_detector(name, **detector_options(self.settings, name))
         self._roles: dict[str, FaceAnalyzer] = {}
-        self._detect_lock = detector_lock(self.detector)
 
     def for_role(self, role: str) -> FaceAnalyzer:
         """The same model with the settings' detector for ``role`` (``self`` when that is this detector)."""
@@ -116,7 +114,7 @@ class FaceAnalyzer:
 
     def detect(self, image: np.ndarray) -> list[DetectedFace]:
         image = ensure_rgb8(image)
-        with self._detect_lock:
+        with self.detector.lock:
             return self.detector.detect(image)
 
     def align(self, image: np.ndarray, faces: list[DetectedFace]) -> np.ndarray:
@@ -142,8 +140,7 @@ class FaceAnalyzer:
         decoded again, just large enough, when a face's aligned crop would otherwise be enlarged from fewer
         pixels than it has (its landmarks are then placed again at that size). Faces smaller than
         ``min_face_px`` in the full photo do not count (they are refused or unknown anyway)."""
-        with self._detect_lock:
-            dets = self.detector.detect(photo.pixels)
+        dets = self.detect(photo.pixels)
         if photo.scale >= 1.0 or not dets:
             return photo, dets
         tmpl = self.embedder.spec.alignment()
@@ -152,7 +149,7 @@ class FaceAnalyzer:
             return photo, dets
         bigger = photo.at_scale(photo.scale * max(usable) / MAX_CROP_ENLARGEMENT)  # decoding runs unlocked
         k = bigger.scale / photo.scale
-        with self._detect_lock:
+        with self.detector.lock:
             return bigger, self.detector.refine(bigger.pixels, [d.scaled(k) for d in dets])
 
     def analyze_paths(self, paths: Iterable[str | Path | np.ndarray], progress: ProgressFn | None = None,
@@ -202,16 +199,6 @@ class FaceAnalyzer:
                 yield from flush()
                 n_faces = 0
         yield from flush()
-
-
-_DETECT_LOCKS: dict[int, threading.Lock] = {}
-_LOCKS_LOCK = threading.Lock()
-
-
-def detector_lock(detector) -> threading.Lock:
-    """One lock per detector object (detectors are cached and shared; their networks are not thread-safe)."""
-    with _LOCKS_LOCK:
-        return _DETECT_LOCKS.setdefault(id(detector), threading.Lock())
 
 
 def decoded(items: list, labels: list[str], decode_size: int = 0, ahead: int = 4,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -41,10 +42,16 @@ class DetectedFace:
 
 
 class Detector(ABC):
-    """Finds faces in an (H, W, 3) uint8 RGB image."""
+    """Finds faces in an (H, W, 3) uint8 RGB image. Detectors are cached and shared, and their networks are
+    not thread-safe: callers that may share one across threads hold its ``lock``."""
 
     name: str = "detector"
     gives_landmarks: bool = True
+
+    def __new__(cls, *args, **kwargs):
+        self = super().__new__(cls)
+        self.lock = threading.Lock()
+        return self
 
     @abstractmethod
     def detect(self, image: np.ndarray) -> list[DetectedFace]:
