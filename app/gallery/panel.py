@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
@@ -34,6 +36,20 @@ def pixmap_from_jpeg(data: bytes | None, size: int = 96) -> QPixmap:
         return pm
     return QPixmap.fromImage(img).scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
                                          Qt.TransformationMode.SmoothTransformation)
+
+
+def cached_icon(cache: dict, key, jpeg: Callable[[], bytes | None], size: int = 96) -> QIcon:
+    """The icon of ``key`` from ``cache``, made from ``jpeg()`` the first time it is asked for (models load
+    crops only for the rows a view shows)."""
+    icon = cache.get(key)
+    if icon is None:
+        icon = cache[key] = QIcon(pixmap_from_jpeg(jpeg(), size))
+    return icon
+
+
+def count_text(n: int, noun: str = "face") -> str:
+    """``1 face``, ``2 faces``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 class PeopleModel(QAbstractListModel):
@@ -72,18 +88,13 @@ class PeopleModel(QAbstractListModel):
             return None
         row = self.rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            n = row["faces"]
             like = self.looks.get(row["name"])
             warn = f"\n\u26a0 looks like {', '.join(sorted(like))}" if like else ""
-            return f"{row['name']}\n{n} face{'s' if n != 1 else ''}{warn}"
+            return f"{row['name']}\n{count_text(row['faces'])}{warn}"
         if role == Qt.ItemDataRole.ForegroundRole and self.looks.get(row["name"]):
             return QColor(180, 90, 0)
-        if role == Qt.ItemDataRole.DecorationRole:
-            icon = self._icons.get(row["name"])
-            if icon is None and self.gallery is not None:
-                icon = QIcon(pixmap_from_jpeg(self.gallery.thumbnail(row["name"])))
-                self._icons[row["name"]] = icon
-            return icon
+        if role == Qt.ItemDataRole.DecorationRole and self.gallery is not None:
+            return cached_icon(self._icons, row["name"], lambda: self.gallery.thumbnail(row["name"]))
         if role == NAME_ROLE:
             return row["name"]
         if role == Qt.ItemDataRole.ToolTipRole:

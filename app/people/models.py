@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, Qt
 from PySide6.QtGui import QColor, QIcon
 
-from app.gallery.panel import pixmap_from_jpeg
+from app.gallery.panel import cached_icon, count_text
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 UNSORTED = -1          # the row standing for the unsorted faces
@@ -46,13 +46,10 @@ class GroupsModel(QAbstractListModel):
         r = self.rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             title = "Unsorted faces" if r["id"] == UNSORTED else (r["name"] or f"Unnamed #{r['id']}")  # as group_label
-            return f"{title}\n{r['faces']} face{'s' if r['faces'] != 1 else ''}" + (" (hidden)" if r["hidden"] else "")
+            return f"{title}\n{count_text(r['faces'])}" + (" (hidden)" if r["hidden"] else "")
         if role == Qt.ItemDataRole.DecorationRole and self.library is not None:
-            icon = self._icons.get(r["id"])
-            if icon is None:
-                icon = QIcon(pixmap_from_jpeg(self.library.store.thumbnail(None if r["id"] == UNSORTED else r["id"])))
-                self._icons[r["id"]] = icon
-            return icon
+            group = None if r["id"] == UNSORTED else r["id"]
+            return cached_icon(self._icons, r["id"], lambda: self.library.store.thumbnail(group))
         if role == Qt.ItemDataRole.ForegroundRole and (r["name"] is None or r["hidden"]):
             return QColor(110, 110, 110)
         if role == ID_ROLE:
@@ -128,11 +125,7 @@ class FacesModel(QAbstractListModel):
             return None
         f = self.rows[index.row()]
         if role == Qt.ItemDataRole.DecorationRole:
-            icon = self._icons.get(f["id"])
-            if icon is None:
-                icon = QIcon(pixmap_from_jpeg(self.library.store.crop(f["id"]), 96))
-                self._icons[f["id"]] = icon
-            return icon
+            return cached_icon(self._icons, f["id"], lambda: self.library.store.crop(f["id"]))
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{f['photo']}\n{f['taken'] or 'no date'}; quality {f['quality']:.2f}" + \
                 ("; placed by you" if f["pinned"] else "")

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.gallery.panel import count_text
 from app.people.models import ID_ROLE, UNSORTED, FacesModel, GroupsModel
 from app.people.review import ReviewQueue
 from app.workers import Job, while_alive
@@ -157,8 +158,8 @@ class PeoplePanel(QWidget):
         named = sum(1 for r in rows if r["name"])
         unnamed = len(rows) - named
         self.status.setText(f"{c['photos']} photos, {c['faces']} faces: {named} {'person' if named == 1 else 'people'} "
-                            f"named, {unnamed} unnamed group{'' if unnamed == 1 else 's'}, {unsorted} unsorted "
-                            f"face{'' if unsorted == 1 else 's'} ({self.library.root}).")
+                            f"named, {count_text(unnamed, 'unnamed group')}, {count_text(unsorted, 'unsorted face')} "
+                            f"({self.library.root}).")
         ids = [r["id"] for r in self.groups.rows]
         row = ids.index(current) if current in ids else (0 if ids else -1)
         if row >= 0:
