@@ -259,7 +259,8 @@ class Library:
 
 def remove_library(root: Path) -> dict:
     """Delete a library folder: its database (and WAL), the grouping state, its key; never the photos."""
-    from core.storage.keys import forget_wrapping_key, read_vault
+    from core.storage.keys import VAULT, forget_wrapping_key, read_vault
+    from core.storage.migrate import LOCK
 
     root = Path(root)
     if not (root / "library.db").exists():
@@ -268,12 +269,12 @@ def remove_library(root: Path) -> dict:
 
     with folder_lock(root, exclusive=True, what="photo library"):
         doc = read_vault(root)
-        files = [p for p in root.iterdir() if p.name.startswith(("library.db", STATE_NAME, "vault.json"))]
+        files = [p for p in root.iterdir() if p.name.startswith(("library.db", STATE_NAME, VAULT))]
         for p in files:
             p.unlink()
         if doc is not None:
             forget_wrapping_key(doc)
-    (root / ".lock").unlink(missing_ok=True)
+    (root / LOCK).unlink(missing_ok=True)
     if not any(root.iterdir()):
         shutil.rmtree(root)
     return {"removed_library": str(root), "files": len(files)}
