@@ -98,6 +98,35 @@ class IdentityNotFound(GalleryError):
     kind = "identity_not_found"
 
 
+class StoreBusy(GalleryError):
+    """Another program holds the store for work that cannot be shared (a scan, a migration)."""
+
+    kind = "busy"
+
+
+class NameInUse(UsageError):
+    """A name given to a group already belongs to another person: joining them must be asked for.
+
+    ``existing_id``: that person's group; ``similarity``: cosine of the two groups' mean embeddings (None when
+    either has no faces); ``threshold``: the calibrated same-person similarity; ``likely_same``: similarity at
+    or above it."""
+
+    kind = "name_in_use"
+
+    def __init__(self, message: str, existing_id: int, similarity: float | None, threshold: float,
+                 likely_same: bool):
+        super().__init__(message)
+        self.existing_id, self.similarity, self.threshold, self.likely_same = (existing_id, similarity, threshold,
+                                                                               likely_same)
+
+    def to_json(self) -> dict:
+        out = super().to_json()
+        out["error"].update(existing_id=self.existing_id, threshold=round(self.threshold, 4),
+                            similarity=None if self.similarity is None else round(self.similarity, 4),
+                            likely_same=self.likely_same)
+        return out
+
+
 class DatasetError(FaceRecError):
     exit_code = 6
     kind = "dataset"

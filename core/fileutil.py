@@ -18,6 +18,28 @@ from pathlib import Path
 
 from core.errors import DiskFull
 
+FS_BYTES = "fs-bytes:"  # prefix of a stored path whose name is not valid UTF-8 (old disks, NAS shares)
+
+
+def path_text(path: str) -> str:
+    """A file system path as text a database can hold, reversibly: as it is when it is valid UTF-8, else its
+    raw bytes (Python holds them as surrogate escapes) in hex after :data:`FS_BYTES`."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return FS_BYTES + os.fsencode(path).hex()
+
+
+def text_path(text: str) -> str:
+    """The path :func:`path_text` stored (with surrogate escapes where its bytes are not UTF-8)."""
+    return os.fsdecode(bytes.fromhex(text[len(FS_BYTES):])) if text.startswith(FS_BYTES) else text
+
+
+def shown(path: str | Path) -> str:
+    """A path as a person can read it (bytes that are not UTF-8 as \\xNN)."""
+    return os.fsencode(str(path)).decode("utf-8", "backslashreplace")
+
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()

@@ -102,7 +102,7 @@ def cmd_gallery(args) -> tuple[dict, int]:
         if a == "export":
             return export_gallery(g, Path(rest[0]), plain=args.plain), 0
         if a == "import":
-            return import_gallery(g, Path(rest[0])), 0
+            return import_gallery(g, Path(rest[0]), plain=args.plain), 0
         if a == "audit":
             return {"events": g.audit()}, 0
         if a == "reembed":
@@ -183,6 +183,9 @@ def register(sub) -> None:
             ap.add_argument(name.rstrip("?"), nargs="?" if name.endswith("?") else None)
         if action == "export":
             ap.add_argument("--plain", action="store_true", help="an unencrypted archive (default: encrypted)")
+        if action == "import":
+            ap.add_argument("--plain", action="store_true",
+                            help="accept an unencrypted archive (nothing in it can be checked: only your own)")
         if action in KEYS:
             ap.add_argument("--protect", default="auto", choices=("auto", "passphrase", "keyring", "keyfile"),
                             help="what guards the key: a passphrase, the system keyring, or a key file")

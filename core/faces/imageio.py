@@ -8,6 +8,7 @@ decompression bomb is refused without allocating it.
 from __future__ import annotations
 
 import io
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from core.errors import CorruptImage, ImageTooLarge, NotAnImage
 
 MAX_PIXELS = 100_000_000          # 100 MP: larger photos are refused, not decoded
+MAX_FILE_BYTES = 256 << 20        # larger files are refused before a byte is read (a 100 MP photo is far smaller)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".pgm", ".ppm", ".heic", ".heif"}
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -77,7 +79,7 @@ class Photo:
 
 
 def _read(source: str | Path | bytes) -> tuple[bytes, str]:
-    name = "<bytes>" if isinstance(source, bytes) else str(source)
+    name = "<bytes>" if isinstance(source, bytes) else os.fsencode(str(source)).decode("utf-8", "backslashreplace")
     if isinstance(source, bytes):
         data = source
     else:
@@ -87,6 +89,9 @@ def _read(source: str | Path | bytes) -> tuple[bytes, str]:
         if path.is_dir():
             raise NotAnImage(f"{name}: is a folder, not an image.")
         try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise ImageTooLarge(f"{name}: the file is {path.stat().st_size / 2**20:.0f} MB, over the "
+                                    f"{MAX_FILE_BYTES >> 20} MB an image may be; it was not read.")
             data = path.read_bytes()
         except OSError as exc:
             raise NotAnImage(f"{name}: cannot be read ({exc.strerror or exc}).") from exc

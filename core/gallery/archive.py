@@ -4,24 +4,31 @@ An export is encrypted unless asked otherwise (``--plain``): a zip of a manifest
 SQLCipher under a key derived (scrypt, then HKDF) from a passphrase the user chooses, so no plain copy of a face
 is ever written, not even to a temporary file. The manifest carries a check of the key (a wrong passphrase is
 told apart from a changed file) and an HMAC over itself and the database: an archive changed in any byte is
-refused, not loaded. Import reads both kinds: it adds the archive's people; a name that already exists
+refused, not loaded. Import reads an encrypted archive; a plain one only when asked for (``--plain``), since nothing in it can be
+checked: the archive never chooses its own, weaker format. Sizes and the key derivation's cost are checked
+before anything is unpacked or derived (a zip bomb or a manifest asking for gigabytes of scrypt is refused),
+and the archive is unpacked inside the gallery's own folder (user-only), never into the system's temporary
+folder. Import adds the archive's people; a name that already exists
 receives the archive's faces (merge), and faces already enrolled (same image hash) are skipped. The search
 index is rebuilt afterwards.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import os
+import shutil
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 from sqlalchemy import select
 
-from core.errors import GalleryCorrupt, GalleryError
+from core.errors import GalleryCorrupt, GalleryError, UsageError
 from core.fileutil import atomic_path
 from core.gallery.schema import SCHEMA_VERSION, AuditEvent, EmbeddingRow, FaceRow, Identity, ModelRow
 from core.gallery.store import DB_NAME, open_engine
@@ -29,6 +36,56 @@ from core.storage.keys import SCRYPT, WrongKey, ask_passphrase
 from core.storage.migrate import export_database
 
 FORMAT = "facerec-gallery"
+MAX_MANIFEST = 1 << 20          # bytes
+MAX_DATABASE = 8 << 30          # bytes unpacked: a 100,000-face gallery is about 2 GB
+MAX_RATIO = 20                  # unpacked / packed: our databases are compacted copies (near 1 when encrypted)
+MAX_SCRYPT = {"n": 2 ** 17, "r": 16, "p": 4}   # at most 256 MB of scrypt memory (ours: n = 2^15, r = 8)
+TMP_PREFIX = ".import-"
+
+
+def _check_kdf(kdf, archive: Path) -> None:
+    """The manifest's key derivation, bounded before it is run (n = 2^20 would take over a gigabyte)."""
+    ok = (isinstance(kdf, dict) and kdf.get("name") == "scrypt" and len(bytes.fromhex(str(kdf.get("salt", "")))) == 16
+          and all(isinstance(kdf.get(k), int) and 1 <= kdf[k] <= MAX_SCRYPT[k] for k in MAX_SCRYPT)
+          and kdf["n"] & (kdf["n"] - 1) == 0)
+    if not ok:
+        raise GalleryCorrupt(f"{archive}: the manifest's key derivation was changed or is out of bounds; nothing "
+                             "was imported.")
+
+
+def _unpack(z: zipfile.ZipFile, name: str, dest: Path, limit: int, archive: Path) -> None:
+    """Copy one member to ``dest``, refusing it past ``limit`` bytes or an implausible compression ratio (both
+    checked as it streams, whatever the zip's directory claims)."""
+    info = z.getinfo(name)
+    if info.file_size > limit or info.file_size > MAX_RATIO * max(info.compress_size, 1) + (1 << 20):
+        raise GalleryCorrupt(f"{archive}: {name} would unpack to {info.file_size >> 20} MB; an archive this "
+                             "compressed is not a facerec export. Nothing was imported.")
+    n = 0
+    with z.open(info) as src, open(dest, "wb") as out:
+        while block := src.read(1 << 20):
+            n += len(block)
+            if n > min(limit, MAX_RATIO * max(info.compress_size, 1) + (1 << 20)):
+                raise GalleryCorrupt(f"{archive}: {name} unpacks to more than its directory says; nothing was "
+                                     "imported.")
+            out.write(block)
+
+
+@contextlib.contextmanager
+def _workdir(gallery_root: Path):
+    """A user-only folder inside the gallery's folder for unpacking (removed after; one left by a killed import
+    is removed by the next import)."""
+    for old in gallery_root.glob(f"{TMP_PREFIX}*"):
+        try:
+            os.kill(int(old.name.split("-")[2]), 0)
+        except (ValueError, IndexError, ProcessLookupError):
+            shutil.rmtree(old, ignore_errors=True)
+        except PermissionError:
+            pass
+    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=gallery_root))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _keys(passphrase: str, salt: bytes, kdf: dict) -> tuple[bytes, bytes, bytes]:
@@ -54,6 +111,8 @@ def export_gallery(gallery, dest: Path, plain: bool = False, passphrase: str | N
     """Write the gallery to ``dest`` (``.facerec`` encrypted, ``.zip`` plain); returns the manifest's figures."""
     dest = Path(dest)
     dest = dest.with_suffix(".zip" if plain else ".facerec") if dest.suffix not in (".zip", ".facerec") else dest
+    if not dest.parent.is_dir():
+        raise UsageError(f"{dest.parent} is not a folder; create it first (nothing was exported).")
     people, faces = gallery.count()
     manifest: dict = {"format": FORMAT, "schema_version": SCHEMA_VERSION, "identities": people, "faces": faces,
                       "encrypted": not plain}
@@ -64,12 +123,12 @@ def export_gallery(gallery, dest: Path, plain: bool = False, passphrase: str | N
         db_key, mac_key, check = _keys(passphrase or ask_passphrase("export", "FACEREC_EXPORT_PASSPHRASE", confirm=True),
                                        salt, manifest["kdf"])
         manifest["check"] = check.hex()
-    with tempfile.TemporaryDirectory(dir=dest.parent if dest.parent.exists() else None) as tmp:
+    with _workdir(gallery.root) as tmp:
         snap = Path(tmp) / DB_NAME
         gallery.store.checkpoint_wal()
         export_database(gallery.root / DB_NAME, snap, gallery.store.key, db_key)  # one consistent snapshot
         if db_key is not None:
-            manifest["mac"] = _mac(mac_key, manifest, hashlib.sha256(snap.read_bytes()).hexdigest())
+            manifest["mac"] = _mac(mac_key, manifest, _sha256(snap))
         with atomic_path(dest, suffix=dest.suffix) as tmp_zip:
             with zipfile.ZipFile(tmp_zip, "w", zipfile.ZIP_DEFLATED) as z:
                 z.writestr("manifest.json", json.dumps(manifest, indent=2))
@@ -80,48 +139,74 @@ def export_gallery(gallery, dest: Path, plain: bool = False, passphrase: str | N
     return {"exported": str(dest), **{k: manifest[k] for k in ("identities", "faces", "encrypted")}}
 
 
-def _open_archive(archive: Path, tmp: Path, passphrase: str | None):
-    """(engine, session factory) over the archive's database, unpacked into ``tmp`` (still encrypted when the
-    archive is), after checking its manifest, key and MAC."""
+def _open_archive(archive: Path, tmp: Path, passphrase: str | None, plain_ok: bool):
+    """(engine, session factory, encrypted) over the archive's database, unpacked into ``tmp`` (still encrypted
+    when the archive is), after checking its manifest, sizes, key and MAC."""
     try:
         z = zipfile.ZipFile(archive)
     except (OSError, zipfile.BadZipFile) as exc:
         raise GalleryCorrupt(f"{archive} is not a gallery archive (not a zip file).") from exc
-    with z:
-        names = set(z.namelist())
-        if not {"manifest.json", DB_NAME} <= names:
-            raise GalleryCorrupt(f"{archive} is not a gallery archive (manifest.json or {DB_NAME} missing).")
-        try:
-            manifest = json.loads(z.read("manifest.json"))
-        except ValueError as exc:
-            raise GalleryCorrupt(f"{archive}: the manifest is damaged.") from exc
-        if manifest.get("format") != FORMAT:
-            raise GalleryCorrupt(f"{archive} is not a facerec gallery archive.")
-        if int(manifest.get("schema_version", 0)) > SCHEMA_VERSION:
-            raise GalleryError(f"{archive} comes from a newer facerec; please upgrade.")
-        db = tmp / DB_NAME
-        db.write_bytes(z.read(DB_NAME))
+    db = tmp / DB_NAME
+    try:
+        with z:
+            names = set(z.namelist())
+            if not {"manifest.json", DB_NAME} <= names:
+                raise GalleryCorrupt(f"{archive} is not a gallery archive (manifest.json or {DB_NAME} missing).")
+            if z.getinfo("manifest.json").file_size > MAX_MANIFEST:
+                raise GalleryCorrupt(f"{archive}: the manifest is too large to be a facerec manifest.")
+            try:
+                manifest = json.loads(z.read("manifest.json"))
+                assert isinstance(manifest, dict)
+            except (ValueError, AssertionError) as exc:
+                raise GalleryCorrupt(f"{archive}: the manifest is damaged.") from exc
+            if manifest.get("format") != FORMAT:
+                raise GalleryCorrupt(f"{archive} is not a facerec gallery archive.")
+            try:
+                newer = int(manifest.get("schema_version", 0)) > SCHEMA_VERSION
+            except (TypeError, ValueError) as exc:
+                raise GalleryCorrupt(f"{archive}: the manifest is damaged.") from exc
+            if newer:
+                raise GalleryError(f"{archive} comes from a newer facerec; please upgrade.")
+            encrypted = manifest.get("encrypted") is not False
+            if not encrypted and not plain_ok:
+                raise GalleryError(f"{archive} is an unencrypted archive: nothing in it can be checked, so anyone "
+                                   "could have written or changed it. Import it only if you made it yourself, with "
+                                   "--plain. Nothing was imported.")
+            if encrypted:
+                _check_kdf(manifest.get("kdf"), archive)
+            _unpack(z, DB_NAME, db, MAX_DATABASE, archive)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise GalleryCorrupt(f"{archive} was changed or damaged ({exc}); nothing was imported.") from exc
     key = None
-    if manifest.get("encrypted"):
+    if encrypted:
         try:
             kdf, salt = manifest["kdf"], bytes.fromhex(manifest["kdf"]["salt"])
             key, mac_key, check = _keys(passphrase or ask_passphrase("export", "FACEREC_EXPORT_PASSPHRASE"), salt, kdf)
-            good_key = hmac.compare_digest(check.hex(), manifest["check"])
+            good_key = hmac.compare_digest(check.hex(), str(manifest["check"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise GalleryCorrupt(f"{archive}: the manifest was changed or damaged; nothing was imported.") from exc
         if not good_key:
             raise WrongKey(f"The passphrase does not open {archive}; nothing was imported.")
-        if not hmac.compare_digest(_mac(mac_key, manifest, hashlib.sha256(db.read_bytes()).hexdigest()),
-                                   str(manifest.get("mac"))):
+        if not hmac.compare_digest(_mac(mac_key, manifest, _sha256(db)), str(manifest.get("mac"))):
             raise GalleryCorrupt(f"{archive} was changed after it was exported (its seal does not match); nothing "
                                  "was imported.")
-    return open_engine(db, create=False, key=key)
+    engine, factory = open_engine(db, create=False, key=key)
+    return engine, factory, encrypted
 
 
-def import_gallery(gallery, archive: Path, passphrase: str | None = None) -> dict:
+def _sha256(path: Path) -> str:
+    from core.fileutil import sha256_file
+
+    return sha256_file(path)
+
+
+def import_gallery(gallery, archive: Path, passphrase: str | None = None, plain: bool = False) -> dict:
+    """Add an archive's people to ``gallery``; a plain (unencrypted) archive only with ``plain``."""
     archive = Path(archive)
-    with tempfile.TemporaryDirectory() as tmp:
-        engine, Src = _open_archive(archive, Path(tmp), passphrase)
+    if not archive.is_file():
+        raise UsageError(f"{archive}: no such archive.")
+    with _workdir(gallery.root) as tmp:
+        engine, Src, encrypted = _open_archive(archive, Path(tmp), passphrase, plain)
         added_people = added_faces = skipped = 0
         try:
             with Src() as src, gallery.store.Session.begin() as dst:
@@ -158,4 +243,5 @@ def import_gallery(gallery, archive: Path, passphrase: str | None = None) -> dic
         stale.unlink(missing_ok=True)
     gallery.rebuild_index()
     return {"imported": str(archive), "new_identities": added_people, "faces": added_faces,
-            "skipped_duplicates": skipped}
+            "skipped_duplicates": skipped, "encrypted": encrypted,
+            **({} if encrypted else {"warning": "an unencrypted archive: its contents could not be checked"})}

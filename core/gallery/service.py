@@ -274,6 +274,26 @@ class Gallery:
             self.indexes.removed(emb_ids)
         return {"removed_face": face_id, "identity": who}
 
+    def take_back(self, name: str, faces: list[tuple[int, str | None]], drop_person: bool = False) -> dict:
+        """Undo an enrolment: remove the faces ``(face id, image key)`` that are still ``name``'s and still the
+        same face (ids are reused after a delete, so an id alone may now be someone else's face); with
+        ``drop_person``, the person too when no face of theirs is left. Returns what was removed and what was
+        already gone."""
+        have = self.store.face_keys([f for f, _k in faces])
+        removed = gone = 0
+        for fid, key in faces:
+            owner, have_key = have.get(fid, (None, None))
+            if owner == name and key in (None, have_key):  # None: a decision recorded before keys were
+                self.remove_face(fid)
+                removed += 1
+            else:
+                gone += 1
+        dropped = False
+        if drop_person and name in self.names() and not self.store.faces(name):
+            self.remove(name)
+            dropped = True
+        return {"removed_faces": removed, "already_gone": gone, "removed_person": dropped}
+
     def rename(self, old: str, new: str) -> dict:
         return self.store.rename(old, new)
 

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import GalleryError, IdentityNotFound, UsageError
+from core.fileutil import shown
 from core.gallery.schema import SCHEMA_VERSION, AuditEvent, Base, EmbeddingRow, FaceRow, Identity, Meta, ModelRow
 from core.storage import checkpoint, connect, open_database, open_store
 
@@ -168,7 +169,7 @@ class GalleryStore:
     def add_face(self, identity_id: int, face: NewFace, model_key: str, embedding: np.ndarray) -> tuple[int, int]:
         """Commit one face with its embedding; returns (face id, embedding id)."""
         with self.Session.begin() as s:
-            row = FaceRow(identity_id=identity_id, source_path=face.source_path, image_hash=face.image_hash,
+            row = FaceRow(identity_id=identity_id, source_path=shown(face.source_path), image_hash=face.image_hash,
                           box=face.box, thumbnail=face.thumbnail, det_score=face.det_score, quality=face.quality)
             s.add(row)
             s.flush()
@@ -220,6 +221,13 @@ class GalleryStore:
             per_model = dict(s.execute(select(EmbeddingRow.model_key, func.count()).join(FaceRow)
                                        .where(FaceRow.identity_id == ident.id).group_by(EmbeddingRow.model_key)).all())
         return {"faces_with_crops": int(faces), "embeddings": {k: int(v) for k, v in per_model.items()}}
+
+    def face_keys(self, face_ids: list[int]) -> dict[int, tuple[str, str]]:
+        """{face id: (its person's name, its image hash and box key)} of the faces that exist."""
+        with self.Session() as s:
+            rows = s.execute(select(FaceRow.id, Identity.name, FaceRow.image_hash).join(Identity)
+                             .where(FaceRow.id.in_([int(f) for f in face_ids]))).all()
+        return {fid: (name, key) for fid, name, key in rows}
 
     def remove_face(self, face_id: int) -> tuple[list[int], str]:
         with self.Session.begin() as s:

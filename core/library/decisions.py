@@ -260,4 +260,37 @@ def undo_last(session) -> dict:
     for pid in u["people_created"]:
         session.execute(delete(PersonRow).where(PersonRow.id == pid))
     row.undone = True
-    return {"undone": row.id, "kind": row.kind, "summary": row.summary}
+    return {"undone": row.id, "kind": row.kind, "summary": row.summary, "at": row.at.isoformat(),
+            "text": f"Undid {describe(row.kind, row.summary, row.at)}."}
+
+
+def last_undoable(session) -> dict | None:
+    """What :func:`undo_last` would reverse now (None: nothing)."""
+    row = session.scalar(select(DecisionRow).where(DecisionRow.undone.is_(False)).order_by(DecisionRow.id.desc()))
+    if row is None:
+        return None
+    return {"decision": row.id, "kind": row.kind, "summary": row.summary, "at": row.at.isoformat(),
+            "text": describe(row.kind, row.summary, row.at)}
+
+
+def describe(kind: str, summary: dict, at=None) -> str:
+    """A decision in words ("naming group 12 as “Ada” (2026-12-03 14:02)"), for undo's message and tooltip."""
+    s = summary
+    words = {
+        "name": lambda: f"naming group {s.get('group')} as “{s.get('name')}”",
+        "merge": lambda: f"merging group {s.get('source')} into group {s.get('target')}",
+        "split": lambda: f"splitting group {s.get('group')} into {len(s.get('parts', []))} groups",
+        "move": lambda: f"moving face {s.get('face')} to group {s.get('to')}",
+        "reject": lambda: f"“not this person” for face {s.get('face')} in group {s.get('person')}",
+        "not_face": lambda: f"marking face {s.get('face')} as not a face",
+        "ignore": lambda: f"hiding {s.get('groups')} group{'' if s.get('groups') == 1 else 's'}",
+        "confirm": lambda: f"confirming face {s.get('face')} as “{s.get('name')}”",
+        "not_them": lambda: f"“not {s.get('name')}” for {s.get('kind')} {s.get('id')}",
+    }
+    text = words[kind]() if kind in words else kind.replace("_", " ")
+    if at is not None:
+        from datetime import timezone
+
+        local = at.replace(tzinfo=at.tzinfo or timezone.utc).astimezone()
+        text += f" ({local:%Y-%m-%d %H:%M})"
+    return text

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from core.errors import Cancelled, UsageError
 from core.faces import is_image_path
-from core.fileutil import sha256_file
+from core.faces.imageio import MAX_FILE_BYTES
+from core.fileutil import sha256_file, shown
 from core.library.store import LibraryStore
 
 ProgressFn = Callable[[int, int, str], None]
@@ -31,47 +32,78 @@ class Plan:
     touched: int = 0
     unchanged: int = 0
     removed: list[int] = field(default_factory=list)                      # photo ids whose files are gone
+    found: Found | None = None
 
 
-def walk(folders: list[str | Path]) -> dict[str, tuple[int, int]]:
-    """{absolute path: (size, mtime_ns)} of every image file under ``folders`` (recursively; hidden folders and
-    files are skipped, symbolic links to folders are not followed)."""
-    out: dict[str, tuple[int, int]] = {}
-    stack = []
+@dataclass
+class Found:
+    """What :func:`walk` found: {absolute path: (size, mtime_ns)} of the image files, the folders given that
+    are not there (an unplugged drive), those with no photo, and files left out with the reason."""
+
+    files: dict[str, tuple[int, int]] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+
+
+def _under(path: str, roots: list[str]) -> bool:
+    return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
+def walk(folders: list[str | Path]) -> Found:
+    """Every image file under ``folders`` (recursively; hidden folders and files are skipped, symbolic links to
+    folders are not followed, and a link to a file outside the folders is left out). A folder that is not there
+    is reported and skipped; when none of them is there, :class:`UsageError`."""
+    out = Found()
+    roots: list[str] = []
     for f in folders:
         p = Path(f).expanduser()
         if not p.exists():
-            raise UsageError(f"{f}: no such folder.")
-        if p.is_file():
-            st = p.stat()
-            out[str(p.resolve())] = (st.st_size, st.st_mtime_ns)
-        else:
-            stack.append(p.resolve())
-    while stack:
-        d = stack.pop()
-        try:
-            entries = list(os.scandir(d))
-        except OSError:
-            continue  # an unreadable folder is skipped, not fatal
-        for e in entries:
-            if e.name.startswith("."):
-                continue
+            out.missing.append(str(f))
+            continue
+        roots.append(str(p.resolve()))
+    if folders and not roots:
+        raise UsageError(f"{shown(folders[0])}: no such folder." if len(folders) == 1 else
+                         f"None of the {len(folders)} folders is there: {', '.join(shown(f) for f in folders)}.")
+    for root in roots:
+        before = len(out.files)
+        if Path(root).is_file():
+            st = Path(root).stat()
+            out.files[root] = (st.st_size, st.st_mtime_ns)
+            continue
+        stack = [root]
+        while stack:
+            d = stack.pop()
             try:
-                if e.is_dir(follow_symlinks=False):
-                    stack.append(Path(e.path))
-                elif e.is_file() and is_image_path(Path(e.name)):
-                    st = e.stat()
-                    out[e.path] = (st.st_size, st.st_mtime_ns)
+                entries = list(os.scandir(d))
             except OSError:
-                continue
+                continue  # an unreadable folder is skipped, not fatal
+            for e in entries:
+                if e.name.startswith("."):
+                    continue
+                try:
+                    if e.is_dir(follow_symlinks=False):
+                        stack.append(e.path)
+                    elif e.is_file() and is_image_path(Path(e.name)):
+                        if e.is_symlink() and not _under(os.path.realpath(e.path), roots):
+                            out.skipped.append({"path": e.path, "reason": "a link to a file outside the scanned "
+                                                                          "folders"})
+                            continue
+                        st = e.stat()
+                        out.files[e.path] = (st.st_size, st.st_mtime_ns)
+                except OSError:
+                    continue
+        if len(out.files) == before:
+            out.empty.append(root)
     return out
 
 
 def plan(store: LibraryStore, folders: list[str | Path]) -> Plan:
-    files = walk(folders)
+    found = walk(folders)
+    files = found.files
     known = store.photo_index()
-    roots = [str(Path(f).expanduser().resolve()) for f in folders]
-    out = Plan()
+    roots = [str(Path(f).expanduser().resolve()) for f in folders if str(f) not in found.missing]
+    out = Plan(found=found)
     for path in sorted(files):
         size, mtime = files[path]
         old = known.get(path)
@@ -92,8 +124,7 @@ def plan(store: LibraryStore, folders: list[str | Path]) -> Plan:
         else:
             out.todo.append((path, size, mtime, sha))
     for path, (pid, *_rest) in known.items():
-        under = any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
-        if under and path not in files:
+        if _under(path, roots) and path not in files:
             out.removed.append(pid)
     return out
 
@@ -114,9 +145,18 @@ def scan(store: LibraryStore, analyzer, folders: list[str | Path], progress: Pro
     ``every`` photos (the caller groups what is there so far); grouping at the end is the caller's step."""
     t0 = time.perf_counter()
     work = plan(store, folders)
-    store.add_folders([str(Path(f).expanduser().resolve()) for f in folders])
+    found = work.found
+    # a folder that is not there, or holds no photo, is not added (a scan of the wrong folder leaves no trace)
+    store.add_folders([r for f in folders if str(f) not in found.missing
+                       and (r := str(Path(f).expanduser().resolve())) not in found.empty])
     removed_faces = store.remove_photos(work.removed)
-    paths = [p for p, *_ in work.todo]
+    too_big = [(p, size, mtime) for p, size, mtime, _sha in work.todo if size > MAX_FILE_BYTES]
+    for p, size, mtime in too_big:  # refused unread (and not hashed): a 1.5 GB file named .jpg is not a photo
+        store.put_photo(p, size, mtime, "", None, None, f"the file is {size >> 20} MB, over the "
+                        f"{MAX_FILE_BYTES >> 20} MB a photo may be", [], analyzer.embedder.model_key)
+    unreadable = [{"path": shown(p), "reason": "too large"} for p, *_ in too_big]
+    unreadable += [{"path": shown(s_["path"]), "reason": s_["reason"]} for s_ in found.skipped]
+    paths = [p for p, size, *_ in work.todo if size <= MAX_FILE_BYTES]
     meta = {p: (size, mtime, sha) for p, size, mtime, sha in work.todo}
     done = faces = errors = 0
     key = analyzer.embedder.model_key
@@ -129,6 +169,8 @@ def scan(store: LibraryStore, analyzer, folders: list[str | Path], progress: Pro
                 res.error = res.error or exc
             error = None if res.error is None else str(res.error)
             errors += error is not None
+            if error is not None:
+                unreadable.append({"path": shown(res.path), "reason": error})
             store.put_photo(res.path, size, mtime, sha, res.image_shape, res.taken, error,
                             [face_record(f) for f in res.faces] if error is None else [], key)
             faces += len(res.faces)
@@ -142,5 +184,6 @@ def scan(store: LibraryStore, analyzer, folders: list[str | Path], progress: Pro
                         "the next scan continues with the rest.") from exc
     return {"folders": [str(f) for f in folders], "new_or_changed": len(paths), "analysed": done,
             "unchanged": work.unchanged + work.touched, "removed_photos": len(work.removed),
-            "removed_faces": removed_faces, "faces_found": faces, "unreadable": errors,
-            "seconds": round(time.perf_counter() - t0, 2)}
+            "removed_faces": removed_faces, "faces_found": faces, "unreadable": errors + len(too_big),
+            "unreadable_photos": unreadable, "missing_folders": [shown(f) for f in found.missing],
+            "empty_folders": [shown(f) for f in found.empty], "seconds": round(time.perf_counter() - t0, 2)}

@@ -13,10 +13,11 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import select
 
 from core.config import Settings, load_settings
-from core.errors import Cancelled, GalleryError, UsageError
+from core.errors import Cancelled, GalleryError, NameInUse, UsageError
 from core.library import decisions as dec
 from core.library.cluster import Params
 from core.library.people import INCREMENTAL_SHARE, STATE_NAME, Regrouper
@@ -69,7 +70,13 @@ class Library:
              cancel: Callable[[], bool] | None = None) -> dict:
         """Analyse new and changed photos under ``folders``, forget removed ones, then regroup (also every 500
         photos on the way, so a long scan shows its people as it goes)."""
-        with self._lock:
+        from core.storage.migrate import WORK_LOCK, waiting_lock
+
+        say = (lambda text: progress(0, 0, text)) if progress is not None else None
+        # one scan of a library at a time, across programs: a second waits (or is cancelled) instead of
+        # analysing every photo again beside the first
+        with self._lock, waiting_lock(self.root, WORK_LOCK, "photo library", timeout=24 * 3600, cancel=cancel,
+                                      on_wait=say, doing="being scanned"):
             regrouper = self._regrouper()
             before = self.store.counts()["faces"]
             try:
@@ -87,6 +94,36 @@ class Library:
     def regroup(self, full: bool = False) -> dict:
         with self._lock:
             return self._regrouper().regroup(full=full)
+
+    def folders(self) -> list[dict]:
+        """The folders scanned into this library: path, whether it is there now (an unplugged drive is not),
+        and how many photos the library holds from it."""
+        index = self.store.photo_index()
+        out = []
+        for f in self.store.folders():
+            prefix = f.rstrip("/") + "/"
+            out.append({"path": f, "exists": Path(f).exists(),
+                        "photos": sum(1 for p in index if p == f or p.startswith(prefix))})
+        return out
+
+    def remove_folder(self, folder: str | Path) -> dict:
+        """Remove a folder from the library: its photos and their faces leave it (the files are not touched);
+        the people regroup without them."""
+        folder = str(folder)
+        known = self.store.folders()
+        if folder not in known:
+            resolved = str(Path(folder).expanduser().resolve())
+            if resolved not in known:
+                raise UsageError(f"{folder} is not one of the library's folders.")
+            folder = resolved
+        with self._lock:
+            prefix = folder.rstrip("/") + "/"
+            ids = [v[0] for p, v in self.store.photo_index().items() if p == folder or p.startswith(prefix)]
+            faces = self.store.remove_photos(ids)
+            self.store.set_folders([f for f in known if f != folder])
+            grouping = self._regrouper().regroup()
+            self.store.checkpoint()
+        return {"removed_folder": folder, "photos": len(ids), "faces": faces, "grouping": grouping}
 
     # ------------------------------------------------------------ look
 
@@ -137,8 +174,77 @@ class Library:
                 raise
             return {"decision": decision, "kind": kind, **c.summary, "grouping": grouping}
 
-    def name(self, person_id: int, name: str, enrol: bool = True) -> dict:
-        """Name a group (joining a person of that name); its best faces are enrolled in the gallery."""
+    def _mean_embedding(self, person_id: int) -> tuple[np.ndarray | None, int]:
+        ids = [f["id"] for f in self.store.faces_of(person_id)]
+        if not ids:
+            return None, 0
+        m = self.store.embeddings_of(ids, self.spec.embedding_size).sum(axis=0)
+        return m / max(float(np.linalg.norm(m)), 1e-12), len(ids)
+
+    def _same_person(self, a: np.ndarray | None, na: int, b: np.ndarray | None, nb: int) -> dict:
+        """How alike two sets of faces are: the cosine of their normalised means, against the calibrated score a
+        stranger reaches against a person of the larger set's size 1% of the time (the grouping's own rule)."""
+        from core.library.cluster import Thresholds
+
+        thr = float(Thresholds(self.calibration, 0.01)(max(na, nb, 1))) if self.calibration else 0.5
+        sim = None if a is None or b is None else float(a @ b)
+        return {"similarity": sim, "threshold": thr, "likely_same": sim is not None and sim >= thr}
+
+    def compare(self, a: int, b: int) -> dict:
+        """Whether groups ``a`` and ``b`` look like one person (keys similarity, threshold, likely_same)."""
+        return self._same_person(*self._mean_embedding(a), *self._mean_embedding(b))
+
+    def known_names(self) -> list[str]:
+        """Every name in the library and the gallery (for completing a name as it is typed)."""
+        names = {p["name"] for p in self.store.people() if p["name"]}
+        if (self.settings.gallery_dir() / "gallery.db").exists():
+            from core.gallery import Gallery
+
+            with Gallery(self.settings.gallery_dir(), settings=self.settings, analyzer=self._analyzer,
+                         create=False) as g:
+                names.update(g.names())
+        return sorted(names, key=str.casefold)
+
+    def _name_in_use(self, person_id: int, name: str) -> NameInUse | None:
+        """The error naming ``person_id`` as ``name`` meets when someone else already has that name (in the
+        library, or only in the gallery), with how alike the two look; None when the name is free."""
+        other = self.store.person_by_name(name)
+        mine, n = self._mean_embedding(person_id)
+        if other is not None and other.id != person_id:
+            theirs, m = self._mean_embedding(other.id)
+            where = f"group {other.id} ({m} face{'' if m == 1 else 's'})"
+            existing = other.id
+        else:
+            if self.store.person(person_id).gallery_name == name or \
+                    not (self.settings.gallery_dir() / "gallery.db").exists():
+                return None
+            from core.gallery import Gallery
+
+            with Gallery(self.settings.gallery_dir(), settings=self.settings, analyzer=self._analyzer,
+                         create=False) as g:
+                if name not in g.names():
+                    return None
+                people = g.store.identity_embeddings(g.model_key, g.spec.embedding_size) \
+                    if g.model_key == self.model_key else {}
+            vecs = people.get(name)
+            theirs, m = (None, 0) if vecs is None or not len(vecs) else \
+                (vecs.sum(0) / max(float(np.linalg.norm(vecs.sum(0))), 1e-12), len(vecs))
+            where, existing = "an enrolled person in the gallery", -1
+        c = self._same_person(mine, n, theirs, m)
+        look = "cannot be compared" if c["similarity"] is None else (
+            f"look like {'the same person' if c['likely_same'] else 'different people'} (similarity "
+            f"{c['similarity']:.2f}; the same person from {c['threshold']:.2f})")
+        return NameInUse(f"“{name}” is already the name of {where}; the two {look}. Join them explicitly "
+                         "(people name --join), or choose another name.", existing, c["similarity"],
+                         c["threshold"], c["likely_same"])
+
+    def name(self, person_id: int, name: str, enrol: bool = True, join: bool = False) -> dict:
+        """Name a group; its best faces are enrolled in the gallery. A name someone else already has raises
+        :class:`NameInUse` (with how alike they look) unless ``join``: two people are never merged silently."""
+        if not join:
+            clash = self._name_in_use(person_id, dec.clean_name(name))
+            if clash is not None:
+                raise clash
         out = self._decide("name", {"group": person_id, "name": name},
                            lambda c: {"person": dec.name_group(c, person_id, name)})
         if enrol:
@@ -183,12 +289,19 @@ class Library:
         return self._decide("not_them", {"kind": kind, "id": item, "name": name},
                             lambda c: dec.reject_suggestion(c, kind, item, name))
 
+    def last_decision(self) -> dict | None:
+        """What :meth:`undo` would reverse now, in words (key ``text``); None when there is nothing to undo."""
+        with self.store.Session() as s:
+            return dec.last_undoable(s)
+
     def undo(self) -> dict:
+        """Reverse the newest decision still in force (made in this session or an earlier one); ``text`` says
+        which, and a naming's gallery faces are taken back (only those still that person's)."""
         with self._lock:
             with self.store.Session.begin() as s:
                 out = dec.undo_last(s)
-            if out["kind"] == "name" and out["summary"].get("gallery_face_ids"):
-                self._unenrol(out["summary"]["name"], out["summary"]["gallery_face_ids"])
+            if out["kind"] == "name" and ("gallery_faces" in out["summary"] or "gallery_face_ids" in out["summary"]):
+                out["gallery"] = self._unenrol(out["summary"])
             out["grouping"] = self._regrouper().regroup()
         return out
 
@@ -209,25 +322,29 @@ class Library:
             if g.model_key != self.model_key:
                 return {"enrolled": 0, "note": f"the gallery uses {g.model_key}, the library {self.model_key}; "
                                                "switch both to one model to enrol from the library"}
+            created = p.name not in g.names()
             embs = self.store.embeddings_of([f["id"] for f in faces], self.spec.embedding_size)
             hashes = self.store.photo_hashes([f["id"] for f in faces])
             rep = g.enroll_faces(p.name, [{"crop": f["crop"], "embedding": e, "box": f["box"],
                                            "det_score": 1.0, "quality": f["quality"], "source_path": f["photo"],
                                            "image_hash": hashes[f["id"]]} for f, e in zip(faces, embs)])
+            keys = g.store.face_keys(rep.face_ids)
         with self.store.Session.begin() as s:
             s.get(PersonRow, person_id).gallery_name = p.name
             last = s.scalar(select(DecisionRow).order_by(DecisionRow.id.desc()))
             if last is not None and last.kind == "name":
-                last.summary = {**last.summary, "gallery_face_ids": rep.face_ids}
+                # what undoing the naming takes back: these faces, while they are still this person's and the
+                # same face (ids are reused after a delete), and the person when this naming created them
+                last.summary = {**last.summary, "gallery_faces": [[fid, keys[fid][1]] for fid in rep.face_ids
+                                                                  if fid in keys],
+                                "gallery_created": created}
         return {"enrolled": rep.added, "refused": len(rep.rejected), "gallery_face_ids": rep.face_ids}
 
-    def _unenrol(self, name: str, face_ids: list[int]) -> None:
+    def _unenrol(self, summary: dict) -> dict:
         with self._gallery() as g:
-            for fid in face_ids:
-                try:
-                    g.remove_face(fid)
-                except GalleryError:
-                    pass  # removed by hand meanwhile
+            faces = summary.get("gallery_faces") or [[f, None] for f in summary.get("gallery_face_ids", [])]
+            return g.take_back(summary["name"], [(int(f), k) for f, k in faces],
+                               drop_person=bool(summary.get("gallery_created")))
 
     # ------------------------------------------------------------ forget
 
@@ -260,7 +377,7 @@ class Library:
 def remove_library(root: Path) -> dict:
     """Delete a library folder: its database (and WAL), the grouping state, its key; never the photos."""
     from core.storage.keys import VAULT, forget_wrapping_key, read_vault
-    from core.storage.migrate import LOCK
+    from core.storage.migrate import LOCKS
 
     root = Path(root)
     if not (root / "library.db").exists():
@@ -274,7 +391,8 @@ def remove_library(root: Path) -> dict:
             p.unlink()
         if doc is not None:
             forget_wrapping_key(doc)
-    (root / LOCK).unlink(missing_ok=True)
+    for name in LOCKS:
+        (root / name).unlink(missing_ok=True)
     if not any(root.iterdir()):
         shutil.rmtree(root)
     return {"removed_library": str(root), "files": len(files)}

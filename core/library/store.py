@@ -15,6 +15,7 @@ import numpy as np
 from sqlalchemy import String, delete, func, select, type_coerce, update
 
 from core.errors import GalleryError
+from core.fileutil import path_text, text_path
 from core.library.schema import (
     SCHEMA_VERSION,
     ApartRow,
@@ -85,7 +86,7 @@ class LibraryStore:
         """{path: (photo id, size, mtime_ns, sha256)} of every photo known."""
         with self.Session() as s:
             rows = s.execute(select(PhotoRow.path, PhotoRow.id, PhotoRow.size, PhotoRow.mtime_ns, PhotoRow.sha256))
-            return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
+            return {text_path(r[0]): (r[1], r[2], r[3], r[4]) for r in rows}
 
     def touch_photo(self, photo_id: int, size: int, mtime_ns: int) -> None:
         """A file whose size or time changed but whose content did not."""
@@ -98,9 +99,9 @@ class LibraryStore:
         path stored (its faces, and so its decisions, go: the content changed). ``faces``: dicts with box,
         landmarks, det_score, quality, embedding (float32), crop (JPEG bytes). Returns the photo id."""
         with self.Session.begin() as s:
-            s.execute(delete(PhotoRow).where(PhotoRow.path == path))
+            s.execute(delete(PhotoRow).where(PhotoRow.path == path_text(path)))
             h, w = shape or (0, 0)
-            row = PhotoRow(path=path, size=size, mtime_ns=mtime_ns, sha256=sha256, width=w, height=h, taken=taken,
+            row = PhotoRow(path=path_text(path), size=size, mtime_ns=mtime_ns, sha256=sha256, width=w, height=h, taken=taken,
                            error=error)
             s.add(row)
             s.flush()
@@ -116,7 +117,7 @@ class LibraryStore:
         with self.Session.begin() as s:
             for ph in photos:
                 h, w = ph.get("shape") or (0, 0)
-                row = PhotoRow(path=ph["path"], size=ph["size"], mtime_ns=ph["mtime_ns"], sha256=ph["sha256"], width=w,
+                row = PhotoRow(path=path_text(ph["path"]), size=ph["size"], mtime_ns=ph["mtime_ns"], sha256=ph["sha256"], width=w,
                                height=h, taken=ph.get("taken"), error=ph.get("error"))
                 s.add(row)
                 s.flush()
@@ -198,7 +199,7 @@ class LibraryStore:
         with self.Session() as s:
             rows = s.execute(q).all()
         keys = ["id", "box", "quality", "pinned", "photo", "taken", *(["crop"] if with_crops else [])]
-        return [dict(zip(keys, r)) for r in rows]
+        return [{**dict(zip(keys, r)), "photo": text_path(r[4])} for r in rows]
 
     def crop(self, face_id: int) -> bytes | None:
         with self.Session() as s:
@@ -325,9 +326,11 @@ class LibraryStore:
             return json.loads(row.value) if row is not None else []
 
     def add_folders(self, folders: list[str]) -> None:
+        known = self.folders()
+        self.set_folders(known + [f for f in folders if f not in known])
+
+    def set_folders(self, folders: list[str]) -> None:
         import json
 
-        known = self.folders()
-        new = known + [f for f in folders if f not in known]
         with self.Session.begin() as s:
-            s.merge(Meta(key="folders", value=json.dumps(new)))
+            s.merge(Meta(key="folders", value=json.dumps(folders)))

@@ -15,17 +15,21 @@ import contextlib
 import json
 import os
 import secrets
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from core.errors import GalleryError
+from core.errors import Cancelled, GalleryError, StoreBusy
 from core.fileutil import fsync_dir, write_bytes_atomic
 from core.storage import keys
 
 JOURNAL = "migration.json"
 T = TypeVar("T")
-LOCK = ".lock"
+LOCK = ".lock"                # shared while a store is open, exclusive while it is migrated
+CREATE_LOCK = ".create.lock"  # exclusive while a new folder gets its key and its database
+WORK_LOCK = ".work.lock"      # exclusive while a scan (or other long writing work) runs
+LOCKS = (LOCK, CREATE_LOCK, WORK_LOCK)
 
 
 @contextlib.contextmanager
@@ -36,7 +40,7 @@ def folder_lock(root: Path, exclusive: bool, what: str = "gallery"):
     except ImportError:  # pragma: no cover - Windows: no advisory locks; the user is told to close the app
         yield
         return
-    Path(root).mkdir(parents=True, exist_ok=True)
+    Path(root).mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(Path(root) / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
@@ -47,6 +51,49 @@ def folder_lock(root: Path, exclusive: bool, what: str = "gallery"):
         yield
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def waiting_lock(root: Path, name: str, what: str, timeout: float = 600.0, cancel: Callable[[], bool] | None = None,
+                 on_wait: Callable[[str], None] | None = None, doing: str = "in use"):
+    """An exclusive lock on ``root/name``, waited for (up to ``timeout`` seconds; ``cancel`` checked while
+    waiting, ``on_wait`` told once that we wait): two programs creating or scanning one folder take turns."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    Path(root).mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(Path(root) / name, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        t0, told = time.monotonic(), False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                waited = time.monotonic() - t0
+                if waited >= timeout:
+                    raise StoreBusy(f"The {what} at {root} is {doing} by another program (waited {waited:.0f} s); "
+                                    "try again when it has finished.") from None
+                if cancel is not None and cancel():
+                    raise Cancelled(f"Stopped waiting for another program's work on the {what} at {root}.") from None
+                if on_wait is not None and not told:
+                    on_wait(f"Waiting: the {what} is {doing} by another program.")
+                    told = True
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)
+
+
+def new_file(path: Path) -> None:
+    """Create an empty file only the user can read (SQLite gives its WAL and shared-memory files the database
+    file's permissions), unless it exists."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def export_database(src: Path, dest: Path, src_key: bytes | None, dest_key: bytes | None) -> None:
@@ -183,13 +230,26 @@ def open_store(root: Path, db: str, what: str, create: bool, encrypt_new: bool,
     """Open a store's folder: (its shared lock, held until the stack is closed; its vault; ``open_db(database
     path, data key or None)``). Nothing stays locked when opening fails."""
     root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise GalleryError(f"{root} is a file, not a {what} folder.")
     if not create and not (root / db).exists():
         raise GalleryError(f"No {what} at {root}.")
     lock = contextlib.ExitStack()
     lock.enter_context(folder_lock(root, exclusive=False, what=what))
     try:
-        vault = prepare(root, db, what, create=create, encrypt_new=encrypt_new)
-        return lock, vault, open_db(root / db, vault.key)
+        # A new folder gets its key and its database under one exclusive lock: two programs starting at once
+        # must not each make a key (the last vault written would win, and the other's data be unreadable).
+        fresh = not (root / db).exists()
+        with waiting_lock(root, CREATE_LOCK, what, timeout=120, doing="being created") if fresh \
+                else contextlib.nullcontext():
+            vault = prepare(root, db, what, create=create, encrypt_new=encrypt_new)
+            if create:
+                new_file(root / db)
+            opened = open_db(root / db, vault.key)
+        doc = keys.read_vault(root)
+        if (doc["id"] if doc else "") != vault.id:  # never write under a key that is not the one on disk
+            raise GalleryError(f"The key of the {what} at {root} changed while it was being opened; try again.")
+        return lock, vault, opened
     except BaseException:
         lock.close()
         raise
