@@ -152,10 +152,14 @@ def _check_type(name: str, value, annotation) -> None:
 def _read(path: Path) -> dict:
     if not path.exists():
         return {}
+    if not path.is_file():
+        raise UsageError(f"The settings file {path} is not a file (a folder?); move it away to use the defaults.")
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"The settings file {path} is not valid TOML: {exc}.") from exc
+    except OSError as exc:
+        raise UsageError(f"The settings file {path} cannot be read ({exc.strerror or exc}).") from exc
 
 
 def _flatten(doc: dict, path: Path) -> dict:

@@ -21,7 +21,8 @@ def cmd_enroll(args) -> tuple[dict, int]:
     paths = image_paths(args.paths)
     with gallery_from(args) as g:
         rep = g.enroll(args.name, paths, progress=Progress(f"Enrolling {args.name}"))
-        return rep.to_json(), 0
+        # nothing usable in any photo given is a bad input (exit 3), not a success
+        return rep.to_json(), 0 if rep.added or not rep.rejected else 3
 
 
 def cmd_identify(args) -> tuple[dict, int]:
@@ -144,6 +145,8 @@ def protect(args) -> dict:
         else:
             done.append({"folder": str(root), "what": what, "protection": state, "note": "already encrypted"})
     if not done:
+        if args.action == "decrypt" and any((root / db).exists() for root, db, *_ in folders):
+            return {"decrypt": [], "note": "the gallery and the photo library are not encrypted: nothing to do"}
         raise UsageError("There is no gallery or photo library to " + args.action + " yet.")
     return {args.action: done}
 

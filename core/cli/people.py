@@ -11,23 +11,31 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "list": (), "show": ("id",), "name": ("id", "name"), "merge": ("source", "target"), "split": ("id",),
     "move": ("face", "person"), "reject": ("face", "person"), "not-face": ("face",), "ignore": ("ids",),
     "undo": (), "review": (), "regroup": (), "forget": ("id",), "remove-library": (), "decisions": (),
+    "folders": (), "remove-folder": ("folder",),
 }
 
 
-def library_from(args, with_analyzer: bool = False):
-    from core.library import Library
+def library_from(args, with_analyzer: bool = False, create: bool = False):
+    """The library of ``--library`` (or the app's own); only a scan creates one."""
+    from pathlib import Path
+
+    from core.library import Library, default_library_dir
 
     settings = settings_from(args)
+    root = Path(args.library).expanduser() if args.library else default_library_dir()
+    if not create and not (root / "library.db").exists():
+        raise UsageError(f"There is no photo library at {root} yet; scan a folder first: facerec scan FOLDER"
+                         + (f" --library {args.library}" if args.library else "") + ".")
     analyzer = None
     if with_analyzer:
         from core.faces import FaceAnalyzer
 
         analyzer = FaceAnalyzer(settings, warmup=False)
-    return Library(args.library, settings=settings, analyzer=analyzer)
+    return Library(root, settings=settings, analyzer=analyzer, create=create)
 
 
 def cmd_scan(args) -> tuple[dict, int]:
-    with library_from(args, with_analyzer=True) as lib:
+    with library_from(args, with_analyzer=True, create=True) as lib:
         rep = lib.scan(args.folders, progress=Progress("Scanning"))
         rep["library"] = str(lib.root)
         return rep, 0
@@ -46,20 +54,21 @@ def cmd_people(args) -> tuple[dict, int]:
     if missing:
         raise UsageError(f"Usage: facerec people {a} {' '.join(p.upper() for p in ACTIONS[a])}")
     if a == "remove-library":
-        from core.library import Library, remove_library
+        from pathlib import Path
+
+        from core.library import default_library_dir, remove_library
 
         if not args.yes:
             raise UsageError("This deletes the photo library's faces, groups and decisions (your photos stay); "
                              "add --yes to confirm.")
-        root = Library(args.library, settings=settings_from(args)).root
-        return remove_library(root), 0
+        return remove_library(Path(args.library).expanduser() if args.library else default_library_dir()), 0
     with library_from(args) as lib:
         if a == "list":
             return lib.people(with_faces=not args.brief), 0
         if a == "show":
             return lib.show(_int(args.id, "ID")), 0
         if a == "name":
-            return lib.name(_int(args.id, "ID"), args.name, enrol=not args.no_gallery), 0
+            return lib.name(_int(args.id, "ID"), args.name, enrol=not args.no_gallery, join=args.join), 0
         if a == "merge":
             return lib.merge(_int(args.source, "SOURCE"), _int(args.target, "TARGET")), 0
         if a == "split":
@@ -87,6 +96,10 @@ def cmd_people(args) -> tuple[dict, int]:
             return lib.regroup(full=True), 0
         if a == "decisions":
             return {"decisions": lib.store.decisions(limit=args.limit)}, 0
+        if a == "folders":
+            return {"library": str(lib.root), "folders": lib.folders()}, 0
+        if a == "remove-folder":
+            return lib.remove_folder(args.folder), 0
         return lib.forget(_int(args.id, "ID")), 0
 
 
@@ -103,6 +116,8 @@ def register(sub) -> None:
     p.add_argument("action", choices=list(ACTIONS))
     p.add_argument("args", nargs="*", help="ids and names, as the action needs")
     p.add_argument("--no-gallery", action="store_true", help="name: do not enrol the group's faces in the gallery")
+    p.add_argument("--join", action="store_true",
+                   help="name: the name is someone else's already, and this group is that same person: join them")
     p.add_argument("--dry-run", action="store_true", help="split: only show the proposed sub-groups")
     p.add_argument("--all-unnamed", action="store_true", help="ignore: hide every unnamed group")
     p.add_argument("--max-faces", type=int, help="ignore --all-unnamed: only groups with at most this many faces")

@@ -50,7 +50,7 @@ def choose_face(res, min_face_px: int, pick: int | None = None, min_quality: flo
                                                   "enroll, or crop the photo to the person."), None, 0.0
         f = faces[0]
     if f.detection.size < min_face_px:
-        return Rejection(p, "too_small", f"{p}: the face is {f.detection.size:.0f} px; at least "
+        return Rejection(p, "too_small", f"{p}: the face is {f.detection.size:.1f} px across; at least "
                                          f"{min_face_px} px is needed."), None, 0.0
     if f.score < MIN_DET_SCORE:
         return Rejection(p, "low_quality", f"{p}: the face is unclear (detector confidence {f.score:.2f})."), None, 0.0

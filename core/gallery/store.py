@@ -206,7 +206,7 @@ class GalleryStore:
             s.execute(delete(Identity).where(Identity.id == ident.id))
             if forget:
                 for ev in s.scalars(select(AuditEvent)):
-                    if ev.subject == name or name in json.dumps(ev.details):
+                    if ev.subject == name or name in json.dumps(ev.details, ensure_ascii=False):
                         ev.subject, ev.details = "(a forgotten person)", {}
             s.add(AuditEvent(action="forget" if forget else "remove",
                              subject="(a forgotten person)" if forget else name, details={"faces": n_faces}))

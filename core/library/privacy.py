@@ -55,22 +55,37 @@ def audit_person(name: str, settings: Settings, library: Path | None = None) -> 
 
 def forget_everywhere(name: str, settings: Settings, library: Path | None = None) -> dict:
     """Erase a person from the gallery (rows, crops, index entries, their name in the audit log) and from the
-    photo library (their group's faces and crops, the grouping state rebuilt without them)."""
+    photo library (their group's faces and crops, their name in the decisions' records, the grouping state
+    rebuilt without them). Every store is opened (its key unwrapped) before anything is erased, so a wrong
+    passphrase for one erases nothing anywhere. The exports made while they were enrolled are listed: they are
+    outside the app's folders."""
+    from contextlib import ExitStack
+
     from core.gallery import Gallery
     from core.library import Library, default_library_dir
 
     out: dict = {"forgotten": name}
     gallery_dir = settings.gallery_dir()
-    if (gallery_dir / "gallery.db").exists():
-        with Gallery(gallery_dir, settings=settings, create=False) as g:
-            if name in g.names():
-                out["gallery"] = g.remove(name, forget=True)
     lib_dir = Path(library) if library else default_library_dir()
-    if (lib_dir / "library.db").exists():
-        with Library(lib_dir, settings=settings, create=False) as lib:
-            pid = _library_person(lib, name)
+    with ExitStack() as stack:
+        g = stack.enter_context(Gallery(gallery_dir, settings=settings, create=False)) \
+            if (gallery_dir / "gallery.db").exists() else None
+        lib = stack.enter_context(Library(lib_dir, settings=settings, create=False)) \
+            if (lib_dir / "library.db").exists() else None
+        in_gallery = g is not None and name in g.names()
+        pid = _library_person(lib, name) if lib is not None else None
+        if not in_gallery and pid is None:
+            raise IdentityNotFound(f"No person named '{name}' in the gallery or the photo library.")
+        if in_gallery:
+            out["exports"] = [{"file": e["details"].get("path", e["subject"]), "at": e["at"],
+                               "encrypted": bool(e["details"].get("encrypted"))}
+                              for e in g.audit(limit=100000) if e["action"] == "export"]
+            if out["exports"]:
+                out["note"] = ("exports made while they were enrolled still hold their faces; they are outside the "
+                               "app's folders: delete them yourself")
+            out["gallery"] = g.remove(name, forget=True)
+        if lib is not None:
             if pid is not None:
-                out["library"] = lib.forget(pid)
-    if len(out) == 1:
-        raise IdentityNotFound(f"No person named '{name}' in the gallery or the photo library.")
+                out["library"] = lib.forget(pid, gallery=False)
+            lib.store.forget_name(name)
     return out

@@ -13,12 +13,12 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 from sqlalchemy import select
 
 from core.config import Settings, load_settings
-from core.errors import Cancelled, GalleryError, NameInUse, UsageError
+from core.errors import Cancelled, GalleryError, UsageError
 from core.library import decisions as dec
+from core.library import naming
 from core.library.cluster import Params
 from core.library.people import INCREMENTAL_SHARE, STATE_NAME, Regrouper
 from core.library.review import propose_split, suggestions
@@ -174,75 +174,19 @@ class Library:
                 raise
             return {"decision": decision, "kind": kind, **c.summary, "grouping": grouping}
 
-    def _mean_embedding(self, person_id: int) -> tuple[np.ndarray | None, int]:
-        ids = [f["id"] for f in self.store.faces_of(person_id)]
-        if not ids:
-            return None, 0
-        m = self.store.embeddings_of(ids, self.spec.embedding_size).sum(axis=0)
-        return m / max(float(np.linalg.norm(m)), 1e-12), len(ids)
-
-    def _same_person(self, a: np.ndarray | None, na: int, b: np.ndarray | None, nb: int) -> dict:
-        """How alike two sets of faces are: the cosine of their normalised means, against the calibrated score a
-        stranger reaches against a person of the larger set's size 1% of the time (the grouping's own rule)."""
-        from core.library.cluster import Thresholds
-
-        thr = float(Thresholds(self.calibration, 0.01)(max(na, nb, 1))) if self.calibration else 0.5
-        sim = None if a is None or b is None else float(a @ b)
-        return {"similarity": sim, "threshold": thr, "likely_same": sim is not None and sim >= thr}
-
     def compare(self, a: int, b: int) -> dict:
         """Whether groups ``a`` and ``b`` look like one person (keys similarity, threshold, likely_same)."""
-        return self._same_person(*self._mean_embedding(a), *self._mean_embedding(b))
+        return naming.compare(self, a, b)
 
     def known_names(self) -> list[str]:
         """Every name in the library and the gallery (for completing a name as it is typed)."""
-        names = {p["name"] for p in self.store.people() if p["name"]}
-        if (self.settings.gallery_dir() / "gallery.db").exists():
-            from core.gallery import Gallery
-
-            with Gallery(self.settings.gallery_dir(), settings=self.settings, analyzer=self._analyzer,
-                         create=False) as g:
-                names.update(g.names())
-        return sorted(names, key=str.casefold)
-
-    def _name_in_use(self, person_id: int, name: str) -> NameInUse | None:
-        """The error naming ``person_id`` as ``name`` meets when someone else already has that name (in the
-        library, or only in the gallery), with how alike the two look; None when the name is free."""
-        other = self.store.person_by_name(name)
-        mine, n = self._mean_embedding(person_id)
-        if other is not None and other.id != person_id:
-            theirs, m = self._mean_embedding(other.id)
-            where = f"group {other.id} ({m} face{'' if m == 1 else 's'})"
-            existing = other.id
-        else:
-            if self.store.person(person_id).gallery_name == name or \
-                    not (self.settings.gallery_dir() / "gallery.db").exists():
-                return None
-            from core.gallery import Gallery
-
-            with Gallery(self.settings.gallery_dir(), settings=self.settings, analyzer=self._analyzer,
-                         create=False) as g:
-                if name not in g.names():
-                    return None
-                people = g.store.identity_embeddings(g.model_key, g.spec.embedding_size) \
-                    if g.model_key == self.model_key else {}
-            vecs = people.get(name)
-            theirs, m = (None, 0) if vecs is None or not len(vecs) else \
-                (vecs.sum(0) / max(float(np.linalg.norm(vecs.sum(0))), 1e-12), len(vecs))
-            where, existing = "an enrolled person in the gallery", -1
-        c = self._same_person(mine, n, theirs, m)
-        look = "cannot be compared" if c["similarity"] is None else (
-            f"look like {'the same person' if c['likely_same'] else 'different people'} (similarity "
-            f"{c['similarity']:.2f}; the same person from {c['threshold']:.2f})")
-        return NameInUse(f"“{name}” is already the name of {where}; the two {look}. Join them explicitly "
-                         "(people name --join), or choose another name.", existing, c["similarity"],
-                         c["threshold"], c["likely_same"])
+        return naming.known_names(self)
 
     def name(self, person_id: int, name: str, enrol: bool = True, join: bool = False) -> dict:
         """Name a group; its best faces are enrolled in the gallery. A name someone else already has raises
         :class:`NameInUse` (with how alike they look) unless ``join``: two people are never merged silently."""
         if not join:
-            clash = self._name_in_use(person_id, dec.clean_name(name))
+            clash = naming.name_in_use(self, person_id, dec.clean_name(name))
             if clash is not None:
                 raise clash
         out = self._decide("name", {"group": person_id, "name": name},
@@ -348,21 +292,23 @@ class Library:
 
     # ------------------------------------------------------------ forget
 
-    def forget(self, person_id: int) -> dict:
+    def forget(self, person_id: int, gallery: bool = True) -> dict:
         """Delete a person from the library for good: their faces (rows, crops, embeddings), the group and its
-        decisions' traces; the grouping state is rebuilt without them; the gallery forgets them too."""
+        decisions' traces; the grouping state is rebuilt without them; the gallery forgets them too (unless
+        ``gallery`` is False: the caller does that)."""
         with self._lock:
             p = self.store.person(person_id)
             removed = self.store.forget_person(person_id)
             (self.root / STATE_NAME).unlink(missing_ok=True)
             grouping = self._regrouper().regroup(full=True)
             self.store.checkpoint()
-        gallery = None
-        if p.gallery_name:
+        removed_from_gallery = None
+        if p.gallery_name and gallery:
             with self._gallery() as g:
                 if p.gallery_name in g.names():
-                    gallery = g.remove(p.gallery_name, forget=True)
-        return {"forgotten": person_id, "name": p.name, "faces": removed, "gallery": gallery, "grouping": grouping}
+                    removed_from_gallery = g.remove(p.gallery_name, forget=True)
+        return {"forgotten": person_id, "name": p.name, "faces": removed, "gallery": removed_from_gallery,
+                "grouping": grouping}
 
     def close(self) -> None:
         self.store.close()

@@ -297,12 +297,44 @@ class LibraryStore:
         """Delete a person and all their faces (rows, crops, embeddings; secure delete, then the WAL is folded
         in and truncated); their photos stay known, so a re-scan does not find them again. Returns the faces."""
         with self.Session.begin() as s:
-            if s.get(PersonRow, person_id) is None:
+            row = s.get(PersonRow, person_id)
+            if row is None:
                 raise GalleryError(f"No person or group with id {person_id} in the photo library.")
+            names = {n for n in (row.name, row.gallery_name) if n}
             n = s.execute(delete(LibFaceRow).where(LibFaceRow.person_id == person_id)).rowcount
             s.execute(delete(PersonRow).where(PersonRow.id == person_id))
+            self._scrub_decisions(s, names)
         self.checkpoint()
         return int(n or 0)
+
+    def forget_name(self, name: str) -> int:
+        """Scrub a name from the decisions' records (a person forgotten in the gallery alone); returns how many
+        decisions held it."""
+        with self.Session.begin() as s:
+            n = self._scrub_decisions(s, {name})
+        self.checkpoint()
+        return n
+
+    @staticmethod
+    def _scrub_decisions(s, names: set[str]) -> int:
+        """Replace every occurrence of ``names`` in the decisions' summaries and undo records by None (the
+        history keeps that a decision was made, not about whom)."""
+        def scrub(v):
+            if isinstance(v, str):
+                return None if v in names else v
+            if isinstance(v, dict):
+                return {k: scrub(x) for k, x in v.items()}
+            if isinstance(v, list):
+                return [scrub(x) for x in v]
+            return v
+
+        n = 0
+        for d in s.scalars(select(DecisionRow)):
+            text = json.dumps([d.summary, d.undo], ensure_ascii=False)
+            if any(json.dumps(name, ensure_ascii=False)[1:-1] in text for name in names):
+                d.summary, d.undo = scrub(d.summary), scrub(d.undo)
+                n += 1
+        return n
 
     def photo_ids(self, face_ids: list[int]) -> list[int]:
         """The photo of each face, in the order given."""

@@ -105,8 +105,11 @@ def open_database(db_path: Path, base, meta, version: int, migrations: Migration
     key/value table, whose ``schema_version`` row is checked against ``version`` and migrated up. ``what``
     names the database in messages ("gallery", "photo library"). ``key``: the 32-byte data key of an encrypted
     database (:mod:`core.storage.keys`); None: a plain one."""
+    import time
+
     from sqlalchemy.exc import OperationalError
 
+    t0 = time.monotonic()
     db_path = Path(db_path)
     if not db_path.exists() and not create:
         raise GalleryError(f"No {what} at {db_path.parent}.")
@@ -143,13 +146,14 @@ def open_database(db_path: Path, base, meta, version: int, migrations: Migration
                                      "restore it from an export or move it away to start a new one.")
             if mode.lower() != "wal":
                 raise GalleryError(f"Could not switch {db_path} to WAL mode (got {mode}).")
+            _refuse_newer(conn, meta, version, db_path, what)  # before anything is created or changed
         base.metadata.create_all(engine)
         factory = sessionmaker(engine, expire_on_commit=False)
         _check_version(engine, factory, meta, version, migrations or {}, db_path, what)
     except _errors() as exc:
         if isinstance(exc, OperationalError) and "locked" in str(exc):
-            raise GalleryError(f"The {what} {db_path} is busy (locked by another program) for over "
-                               f"{BUSY_TIMEOUT_MS // 1000} s.") from exc
+            raise GalleryError(f"The {what} {db_path} is busy: locked by another program (waited "
+                               f"{time.monotonic() - t0:.0f} s); try again when it has finished.") from exc
         raise GalleryCorrupt(f"The {what} database {db_path} cannot be read "
                              f"({exc.orig if hasattr(exc, 'orig') else exc}). It was left untouched.") from exc
     return engine, factory
@@ -170,6 +174,17 @@ def _check_header(db_path: Path, what: str, encrypted: bool) -> None:
     if not encrypted and not plain:
         raise GalleryCorrupt(f"{db_path} is not a plain SQLite database: damaged, a different file, or encrypted "
                              f"with its key file (vault.json) missing. The {what} was left untouched.")
+
+
+def _refuse_newer(conn, meta, version: int, db_path: Path, what: str) -> None:
+    have = conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                                (meta.__tablename__,)).scalar()
+    if not have:
+        return
+    row = conn.exec_driver_sql(f"SELECT value FROM {meta.__tablename__} WHERE key = 'schema_version'").scalar()
+    if row is not None and int(row) > version:
+        raise GalleryError(f"{db_path} was written by a newer facerec ({what} schema {row}); please upgrade. It "
+                           "was not changed.")
 
 
 def _check_version(engine: Engine, factory: sessionmaker[Session], meta, version: int, migrations: Migrations,

@@ -146,10 +146,16 @@ def recover(root: Path) -> str | None:
             journal.unlink()
             fsync_dir(root)
             return "finished"
-    stray = [p for p in root.glob("*.new")] + [p for p in root.glob("*.partial")] if root.is_dir() else []
+    stray = [p for pattern in STRAY for p in root.glob(pattern)] if root.is_dir() else []
     for p in stray:
-        p.unlink()
+        p.unlink(missing_ok=True)
     return "discarded" if stray else None
+
+
+# what an uncommitted migration may leave: new copies (with SQLite's journal, WAL and shared-memory files) and
+# the temporary files of the journal's and the vault's atomic writes
+STRAY = ("*.new", "*.new-journal", "*.new-wal", "*.new-shm", "*.partial", "*.partial-journal", "*.partial-wal",
+         "*.partial-shm", f".{JOURNAL}.*.tmp", f".{keys.VAULT}.new.*.tmp")
 
 
 def _apply(root: Path, plan: dict) -> None:

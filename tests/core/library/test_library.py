@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -182,3 +183,63 @@ def test_the_cli_lists_every_group_with_its_faces(scanned, tmp_path):
     assert named.returncode == 0 and json.loads(named.stdout)["name"] == "Ada Lovelace"
     bad = facerec("people", "show", "99999", "--library", str(lib_dir), "--json")
     assert bad.returncode == 5 and "99999" in json.loads(bad.stdout)["error"]["message"]
+
+
+def test_undoing_a_naming_spares_another_persons_faces_and_drops_the_person_it_made(lib, train_people):
+    """``people name G "Person A"`` -> ``gallery remove "Person A"`` -> enrol Elton John -> ``people undo``: Elton
+    keeps every face (gallery face ids are reused after a delete)."""
+    from core.gallery import Gallery
+
+    group = max(lib.people()["groups"], key=lambda g: g["count"])
+    lib.name(group["id"], "Person A")
+    assert lib.last_decision()["text"].startswith(f"naming group {group['id']} as “Person A”")
+    with Gallery(lib.settings.gallery_dir(), settings=lib.settings, analyzer=lib.analyzer) as g:
+        g.remove("Person A")
+        elton = g.enroll("Elton John", train_people["elton_john"])
+        n_elton = elton.added
+    out = lib.undo()
+    assert out["text"].startswith(f"Undid naming group {group['id']} as “Person A”")
+    with Gallery(lib.settings.gallery_dir(), settings=lib.settings, analyzer=lib.analyzer) as g:
+        assert g.list() == [{**g.list()[0], "name": "Elton John", "faces": n_elton}]
+    # undone with the person still there: their faces go, and so does the person the naming created
+    lib.name(group["id"], "Person B")
+    lib.undo()
+    with Gallery(lib.settings.gallery_dir(), settings=lib.settings, analyzer=lib.analyzer) as g:
+        assert g.names() == ["Elton John"]
+    assert lib.last_decision() is None or "Person" not in lib.last_decision()["text"]
+
+
+def test_a_name_someone_has_is_asked_about_never_merged_silently(lib):
+    from core.errors import NameInUse
+
+    a, b = sorted(lib.people()["groups"], key=lambda g: -g["count"])[:2]   # two different people
+    lib.name(a["id"], "Ada", enrol=False)
+    with pytest.raises(NameInUse) as err:
+        lib.name(b["id"], "Ada", enrol=False)
+    assert err.value.existing_id == a["id"] and not err.value.likely_same
+    assert "different people" in str(err.value)
+    assert lib.show(b["id"])["name"] is None and lib.show(a["id"])["count"] == a["count"]
+    assert lib.compare(a["id"], a["id"])["likely_same"]
+    lib.name(b["id"], "Ada", enrol=False, join=True)                      # the user's explicit choice
+    assert lib.show(a["id"])["count"] == a["count"] + b["count"]
+    assert "Ada" in lib.known_names()
+
+
+def test_a_scan_goes_on_past_odd_names_missing_and_empty_folders(lib, scanned, tmp_path):
+    src = sorted(scanned[0].rglob("*.jpg"))[:2]
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    for i, p in enumerate(src):
+        shutil.copy(p, os.fsdecode(bytes(odd) + f"/caf{i}".encode() + b"\xe9\xff.jpg"))  # Latin-1 names
+    (tmp_path / "empty").mkdir()
+    rep = lib.scan([odd, tmp_path / "unplugged", tmp_path / "empty"])
+    assert rep["analysed"] == 2 and rep["faces_found"] >= 2
+    assert rep["missing_folders"] == [str(tmp_path / "unplugged")]
+    assert rep["empty_folders"] == [str(tmp_path / "empty")]
+    folders = {f["path"]: f for f in lib.folders()}
+    assert str(odd) in folders and str(tmp_path / "empty") not in folders and folders[str(odd)]["photos"] == 2
+    again = lib.scan([odd])
+    assert again["analysed"] == 0 and again["unchanged"] == 2               # the names read back as written
+    removed = lib.remove_folder(odd)
+    assert removed["photos"] == 2 and str(odd) not in {f["path"] for f in lib.folders()}
+    assert all(not f["photo"].startswith(str(odd)) for g in lib.people()["groups"] for f in g["faces"])
