@@ -232,14 +232,19 @@ def test_a_scan_goes_on_past_odd_names_missing_and_empty_folders(lib, scanned, t
     for i, p in enumerate(src):
         shutil.copy(p, os.fsdecode(bytes(odd) + f"/caf{i}".encode() + b"\xe9\xff.jpg"))  # Latin-1 names
     (tmp_path / "empty").mkdir()
+    with open(odd / "huge.jpg", "wb") as f:                  # 1.5 GB named .jpg (sparse: no disk used)
+        f.truncate(1536 << 20)
+    os.symlink("/etc/passwd", odd / "passwd.jpg")             # a link out of the scanned folders
     rep = lib.scan([odd, tmp_path / "unplugged", tmp_path / "empty"])
     assert rep["analysed"] == 2 and rep["faces_found"] >= 2
+    assert {Path(u["path"]).name: u["reason"] for u in rep["unreadable_photos"]} == {
+        "huge.jpg": "too large", "passwd.jpg": "a link to a file outside the scanned folders"}
     assert rep["missing_folders"] == [str(tmp_path / "unplugged")]
     assert rep["empty_folders"] == [str(tmp_path / "empty")]
     folders = {f["path"]: f for f in lib.folders()}
-    assert str(odd) in folders and str(tmp_path / "empty") not in folders and folders[str(odd)]["photos"] == 2
+    assert str(odd) in folders and str(tmp_path / "empty") not in folders and folders[str(odd)]["photos"] == 3
     again = lib.scan([odd])
-    assert again["analysed"] == 0 and again["unchanged"] == 2               # the names read back as written
+    assert again["analysed"] == 0 and again["unchanged"] == 3               # the names read back as written
     removed = lib.remove_folder(odd)
-    assert removed["photos"] == 2 and str(odd) not in {f["path"] for f in lib.folders()}
+    assert removed["photos"] == 3 and str(odd) not in {f["path"] for f in lib.folders()}
     assert all(not f["photo"].startswith(str(odd)) for g in lib.people()["groups"] for f in g["faces"])

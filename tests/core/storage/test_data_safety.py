@@ -164,3 +164,11 @@ def test_an_enrolment_where_no_photo_is_usable_is_not_a_success(tmp_path):
     out = facerec("enroll", "--name", "Nobody", str(tmp_path / "a.jpg"), "--json", env=_env(tmp_path))
     assert out.returncode == 3, out.stdout + out.stderr
     assert one_json(out)["added"] == 0
+
+
+def test_an_enrolment_goes_on_past_a_file_name_that_is_not_utf8(tmp_path):
+    odd = os.fsdecode(bytes(tmp_path) + b"/caf\xe9.png")                   # a Latin-1 name from an old disk
+    with Gallery(tmp_path / "g", settings=Settings(), analyzer=FakeAnalyzer()) as g:
+        rep = g.enroll("Ada", [photo(Path(odd), 1, 0), photo(tmp_path / "b.png", 1, 1)])
+        assert rep.added == 2
+        assert sorted(f["source_path"] for f in g.faces("Ada")) == [str(tmp_path / "b.png"), f"{tmp_path}/caf\\xe9.png"]
