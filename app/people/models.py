@@ -7,7 +7,7 @@ library of 100,000 faces opens at once.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, Qt
+from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QSize, Qt
 from PySide6.QtGui import QColor, QIcon
 
 from app.gallery.panel import cached_icon, count_text
@@ -16,6 +16,11 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 1
 UNSORTED = -1          # the row standing for the unsorted faces
 MIME = "application/x-facerec-group"
 PAGE = 200
+ITEM = QSize(132, 166)  # a group's face (88 px) and its label
+
+
+def group_label(row: dict) -> str:
+    return "Unsorted faces" if row["id"] == UNSORTED else row["name"] or f"Unnamed #{row['id']}"
 
 
 class GroupsModel(QAbstractListModel):
@@ -26,12 +31,15 @@ class GroupsModel(QAbstractListModel):
         self.library = None
         self.rows: list[dict] = []
         self.show_hidden = False
+        self.hidden = 0
         self._icons: dict[int, QIcon] = {}
         self.drop_merge = None        # callable(source id, target id), set by the panel
 
     def set_rows(self, rows: list[dict], unsorted: int) -> None:
         self.beginResetModel()
-        self.rows = [r for r in rows if (self.show_hidden or not r["hidden"]) and (r["faces"] or r["name"])]
+        listed = [r for r in rows if r["faces"] or r["name"]]
+        self.rows = [r for r in listed if self.show_hidden or not r["hidden"]]
+        self.hidden = sum(1 for r in listed if r["hidden"])          # hidden groups (shown or not)
         if unsorted:
             self.rows.append({"id": UNSORTED, "name": None, "hidden": False, "faces": unsorted})
         self._icons.clear()
@@ -44,14 +52,16 @@ class GroupsModel(QAbstractListModel):
         if not index.isValid():
             return None
         r = self.rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            title = "Unsorted faces" if r["id"] == UNSORTED else (r["name"] or f"Unnamed #{r['id']}")  # as group_label
-            return f"{title}\n{count_text(r['faces'])}" + (" (hidden)" if r["hidden"] else "")
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            # the name on its own line (the view wraps it, and elides only a very long one: the tooltip has it all)
+            return f"{group_label(r)}\n{count_text(r['faces'])}" + (", hidden" if r["hidden"] else "")
         if role == Qt.ItemDataRole.DecorationRole and self.library is not None:
             group = None if r["id"] == UNSORTED else r["id"]
             return cached_icon(self._icons, r["id"], lambda: self.library.store.thumbnail(group))
         if role == Qt.ItemDataRole.ForegroundRole and (r["name"] is None or r["hidden"]):
             return QColor(110, 110, 110)
+        if role == Qt.ItemDataRole.SizeHintRole:
+            return ITEM       # room for a name of three lines and the count under the face: wrapped, not cut
         if role == ID_ROLE:
             return r["id"]
         return None

@@ -2,7 +2,8 @@
 
 Left: people and unnamed groups (drag one onto another to merge); right: the selected group's faces, with the
 actions that fix a group (name, merge, split, hide, "not this person", "not a face", move) and the review queue
-("Is this Ada?"). Every action is a core decision, run off the GUI thread; Undo reverses the last one.
+("Is this Ada?"). Every action is a core decision, run off the GUI thread (:mod:`app.people.actions`); Undo
+reverses the last one and says which. An empty library shows what to do first.
 """
 
 from __future__ import annotations
@@ -15,89 +16,112 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QFileDialog,
+    QGridLayout,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
-    QListView,
-    QMessageBox,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from app.gallery.panel import count_text
-from app.people.models import ID_ROLE, UNSORTED, FacesModel, GroupsModel
+from app.people.actions import Decisions
+from app.people.models import ID_ROLE, UNSORTED, FacesModel, GroupsModel, group_label
 from app.people.review import ReviewQueue
+from app.people.views import GroupView, icon_view
 from app.workers import Job, while_alive
 
-
-def group_label(row: dict) -> str:
-    return "Unsorted faces" if row["id"] == UNSORTED else row["name"] or f"Unnamed #{row['id']}"
+EMPTY_HINT = "Add a folder of photos to find the people in it"
 
 
-def icon_view(model, icon: int, grid: QSize) -> QListView:
-    v = QListView()
-    v.setModel(model)
-    v.setViewMode(QListView.ViewMode.IconMode)
-    v.setIconSize(QSize(icon, icon))
-    v.setGridSize(grid)
-    v.setResizeMode(QListView.ResizeMode.Adjust)
-    v.setUniformItemSizes(True)
-    v.setLayoutMode(QListView.LayoutMode.Batched)
-    return v
+def keep_place(w: QWidget) -> None:
+    """Hiding ``w`` leaves its place empty, so nothing next to it moves."""
+    p = w.sizePolicy()
+    p.setRetainSizeWhenHidden(True)
+    w.setSizePolicy(p)
 
 
-class PeoplePanel(QWidget):
+def people_text(n: int) -> str:
+    return f"{n} {'person' if n == 1 else 'people'}"
+
+
+class PeoplePanel(Decisions, QWidget):
     message = Signal(str)
     changed = Signal()          # the gallery may have changed (a named group is enrolled)
+    GROUP_GRID = QSize(140, 172)     # the face, a name of up to three lines and the count
 
     def __init__(self, jobs, parent=None):
         super().__init__(parent)
-        self.jobs, self.library, self.scan_job = jobs, None, None
+        self.jobs, self.library, self.scan_job, self.dialog = jobs, None, None, None
+        self._folders: list[str] = []
+        self._want: int | None = None        # the group to select after the next refresh (a merge's target)
+        self._generation = 0
         lay = QVBoxLayout(self)
         top = QHBoxLayout()
         self.btn_scan = QPushButton("Scan a folder ...")
         self.btn_rescan = QPushButton("Re-scan")
+        self.btn_folders = QPushButton("Folders ...")
+        self.btn_folders.setToolTip("The library's folders; remove one (its photos and faces leave the library)")
         self.btn_cancel = QPushButton("Cancel")
+        keep_place(self.btn_cancel)
         self.btn_undo = QPushButton("Undo")
         self.show_hidden = QCheckBox("Show hidden")
         self.btn_hide_all = QPushButton("Hide all unnamed groups ...")
-        for w in (self.btn_scan, self.btn_rescan, self.btn_cancel, self.btn_undo, self.show_hidden,
+        for w in (self.btn_scan, self.btn_rescan, self.btn_folders, self.btn_cancel, self.btn_undo, self.show_hidden,
                   self.btn_hide_all):
             top.addWidget(w)
         top.addStretch(1)
         lay.addLayout(top)
         self.progress = QProgressBar()
+        keep_place(self.progress)
         self.progress.setVisible(False)
-        self.status = QLabel("Scan a folder of photos: every face is found and grouped into people; name a group "
-                             "once and every photo of that person is found.")
+        self.status = QLabel("")
         self.status.setWordWrap(True)
-        lay.addWidget(self.progress)
-        lay.addWidget(self.status)
+        self.notice = QLabel("")          # what the last action did ("Undid naming group 12 as “Ada” ...")
+        self.notice.setWordWrap(True)
+        for w in (self.progress, self.status, self.notice):
+            lay.addWidget(w)
+
+        self.pages = QStackedWidget()
+        empty = QWidget()
+        el = QVBoxLayout(empty)
+        el.addStretch(1)
+        self.empty_hint = QLabel(f"<h3>{EMPTY_HINT}</h3>Every face is found and grouped into people; name a group "
+                                 "once and every photo of that person is found. Nothing leaves this computer.")
+        self.empty_hint.setWordWrap(True)
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.btn_empty_scan = QPushButton("Add a folder of photos ...")
+        self.btn_empty_scan.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        el.addWidget(self.empty_hint)
+        el.addWidget(self.btn_empty_scan, 0, Qt.AlignmentFlag.AlignCenter)
+        el.addStretch(2)
+        self.pages.addWidget(empty)
 
         split = QSplitter()
+        self.split = split
         self.groups = GroupsModel(self)
         self.groups.drop_merge = self._merge_drop
-        self.group_view = icon_view(self.groups, 88, QSize(128, 136))
-        self.group_view.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
-        self.group_view.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.group_view = GroupView(self.groups, 88, self.GROUP_GRID)
+        self.group_view.setMinimumWidth(2 * self.GROUP_GRID.width() + 30)   # never fewer than two columns
         self.group_view.selectionModel().currentChanged.connect(lambda cur, _p: self._open_group(cur))
         split.addWidget(self.group_view)
         right = QWidget()
         rl = QVBoxLayout(right)
         self.title = QLabel("")
         rl.addWidget(self.title)
-        acts = QHBoxLayout()
+        acts = QGridLayout()           # two rows of four: the faces keep their room in a 1024 px window
         self.buttons = {}
-        for label, slot in (("Name ...", self.name_group), ("Merge into ...", self.merge_into),
-                            ("Split", self.split_group), ("Hide", self.hide_group),
-                            ("Not this person", self.reject_faces), ("Not a face", self.not_faces),
-                            ("Move to ...", self.move_faces), ("Forget ...", self.forget_group)):
+        for i, (label, slot) in enumerate((("Name ...", self.name_group), ("Merge into ...", self.merge_into),
+                                           ("Split ...", self.split_group), ("Hide", self.hide_group),
+                                           ("Not this person", self.reject_faces), ("Not a face", self.not_faces),
+                                           ("Move to ...", self.move_faces), ("Forget ...", self.forget_group))):
             b = QPushButton(label)
-            b.clicked.connect(slot)
-            acts.addWidget(b)
+            b.clicked.connect(lambda _checked=False, slot=slot: slot())
+            acts.addWidget(b, i // 4, i % 4)
             self.buttons[label] = b
         rl.addLayout(acts)
         self.faces = FacesModel(self)
@@ -109,21 +133,29 @@ class PeoplePanel(QWidget):
         self.review.answered.connect(self._answer)
         rl.addWidget(self.review, 1)
         split.addWidget(right)
-        split.setSizes([420, 700])
-        lay.addWidget(split, 1)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setSizes([480, 540])
+        self.pages.addWidget(split)
+        lay.addWidget(self.pages, 1)
 
         self.btn_scan.clicked.connect(self.scan_folder)
-        self.btn_rescan.clicked.connect(lambda: self.scan(self.library.store.folders() if self.library else []))
+        self.btn_empty_scan.clicked.connect(self.scan_folder)
+        self.btn_rescan.clicked.connect(lambda: self.scan(list(self._folders)))
+        self.btn_folders.clicked.connect(self.show_folders)
         self.btn_cancel.clicked.connect(lambda: self.scan_job and self.scan_job.cancel())
-        self.btn_undo.clicked.connect(lambda: self._decide(lambda lib: lib.undo(), "Undone."))
+        self.btn_undo.clicked.connect(self.undo)
         self.btn_hide_all.clicked.connect(self.hide_all)
         self.show_hidden.toggled.connect(self._toggle_hidden)
-        QShortcut(QKeySequence.StandardKey.Undo, self, activated=self.btn_undo.click)
+        undo = QShortcut(QKeySequence.StandardKey.Undo, self, activated=self.btn_undo.click)
+        undo.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)   # Ctrl+Z in another tab is not for us
         self.live_refresh = QTimer(self)      # a long scan shows its people as it goes (grouped every 500 photos)
         self.live_refresh.setInterval(10_000)
         self.live_refresh.timeout.connect(self.refresh)
         QShortcut(QKeySequence(Qt.Key.Key_Delete), self.face_view, activated=self.reject_faces)
+        self._set_undo(None)
         self._set_busy(False)
+        self._show_counts(None)
 
     # ------------------------------------------------------------ state
 
@@ -134,38 +166,75 @@ class PeoplePanel(QWidget):
         if library is None:
             self.groups.set_rows([], 0)
             self.faces.show_group(None, None)
+            self._set_undo(None)
+        self._set_busy(self.scan_job is not None)
         self.refresh()
 
     def _set_busy(self, scanning: bool) -> None:
         (self.live_refresh.start if scanning else self.live_refresh.stop)()
         self.btn_cancel.setVisible(scanning)
         self.progress.setVisible(scanning)
-        for b in (self.btn_scan, self.btn_rescan):
+        for b in (self.btn_scan, self.btn_empty_scan):
             b.setEnabled(not scanning and self.library is not None)
+        self.btn_rescan.setEnabled(not scanning and bool(self._folders))
+        self.btn_folders.setEnabled(not scanning and self.library is not None)
+
+    def _set_undo(self, last: dict | None) -> None:
+        self.btn_undo.setEnabled(last is not None)
+        self.btn_undo.setToolTip(f"Undo {last['text']} (Ctrl+Z)" if last else "Nothing to undo")
 
     def refresh(self) -> None:
+        """Read the groups, counts, folders and the last decision in a job, then show them."""
         if self.library is None:
             return
-        self.btn_rescan.setEnabled(bool(self.library.store.folders()) and self.scan_job is None)
-        self.btn_scan.setEnabled(self.scan_job is None)
-        current = self.selected_group()
+        lib = self.library
+        self._generation += 1
+        gen = self._generation
+
+        def work():
+            return {"rows": lib.store.people(), "counts": lib.store.counts(), "folders": lib.store.folders(),
+                    "last": lib.last_decision()}
+
+        job = Job(work, plain=True, name="people refresh")
+        job.signals.result.connect(while_alive(self, lambda data: gen == self._generation and self._apply(lib, data)))
+        self.jobs.start(job)
+
+    def _apply(self, lib, data: dict) -> None:
+        if lib is not self.library:
+            return
+        current = self._want if self._want is not None else self.selected_group()
+        self._want = None
         if current == UNSORTED and not any(r["id"] != UNSORTED for r in self.groups.rows):
             current = None  # it was selected only because nothing else was there yet: show the first person now
-        rows = self.library.store.people()
-        c = self.library.store.counts()
-        unsorted = c["unsorted"]
-        self.groups.set_rows(rows, unsorted)
-        named = sum(1 for r in rows if r["name"])
-        unnamed = len(rows) - named
-        self.status.setText(f"{c['photos']} photos, {c['faces']} faces: {named} {'person' if named == 1 else 'people'} "
-                            f"named, {count_text(unnamed, 'unnamed group')}, {count_text(unsorted, 'unsorted face')} "
-                            f"({self.library.root}).")
+        c = data["counts"]
+        self._folders = data["folders"]
+        self.groups.set_rows(data["rows"], c["unsorted"])
+        self._show_counts(c)
+        self._set_undo(data["last"])
+        self._set_busy(self.scan_job is not None)
+        self.pages.setCurrentIndex(0 if not c["photos"] and not self.groups.rows else 1)
         ids = [r["id"] for r in self.groups.rows]
         row = ids.index(current) if current in ids else (0 if ids else -1)
         if row >= 0:
             self.group_view.setCurrentIndex(self.groups.index(row))
+            self.group_view.scrollTo(self.groups.index(row))
         self._open_group(self.groups.index(row) if row >= 0 else None)
-        self.review.load(self.library, self.jobs)
+        self.review.load(lib, self.jobs)
+
+    def _show_counts(self, c: dict | None) -> None:
+        if c is None or not (c["photos"] or self.groups.rows):
+            self.status.setText("" if c is None else "No photos in the library yet.")
+            return
+        shown = [r for r in self.groups.rows if r["id"] != UNSORTED]
+        named = sum(1 for r in shown if r["name"])
+        hidden = self.groups.hidden
+        text = (f"{count_text(c['photos'], 'photo')}, {count_text(c['faces'])}: {people_text(named)} named, "
+                f"{count_text(len(shown) - named, 'unnamed group')}, {count_text(c['unsorted'], 'unsorted face')}")
+        if hidden:
+            text += (f" ({hidden} of these hidden)" if self.groups.show_hidden else
+                     f"; {count_text(hidden, 'group')} hidden (Show hidden shows {'it' if hidden == 1 else 'them'})")
+        self.status.setText(f"{text}.")
+        self.status.setToolTip(str(self.library.root) if self.library is not None else "")
 
     def _toggle_hidden(self, on: bool) -> None:
         self.groups.show_hidden = on
@@ -182,12 +251,13 @@ class PeoplePanel(QWidget):
         gid = index.data(ID_ROLE) if index is not None and index.isValid() else None
         self.faces.show_group(self.library if gid is not None else None, gid)
         row = next((r for r in self.groups.rows if r["id"] == gid), None)
-        if row is None:
-            self.title.setText("")
-        else:
-            self.title.setText(f"<b>{group_label(row)}</b> ({row['faces']} faces)")
+        self.title.setText("" if row is None else f"<b>{group_label(row)}</b> ({count_text(row['faces'])})")
         for label, b in self.buttons.items():
             b.setEnabled(gid is not None and (gid != UNSORTED or label in ("Not a face", "Move to ...")))
+
+    def say(self, text: str) -> None:
+        self.notice.setText(text)
+        self.message.emit(text)
 
     # ------------------------------------------------------------ scan
 
@@ -195,6 +265,13 @@ class PeoplePanel(QWidget):
         folder = QFileDialog.getExistingDirectory(self, "Folder of photos to scan")
         if folder:
             self.scan([folder])
+
+    def show_folders(self) -> None:
+        from app.people.folders import FoldersDialog
+
+        if self.library is not None:
+            self.dialog = FoldersDialog(self, self)
+            self.dialog.open()
 
     def scan(self, folders: list[str]) -> None:
         if self.library is None or not folders or self.scan_job is not None:
@@ -204,7 +281,11 @@ class PeoplePanel(QWidget):
         lib, t0 = self.library, time.monotonic()
         job = Job(lambda progress, cancel: lib.scan(folders, progress=progress, cancel=cancel), name="library scan")
 
-        def progress(done: int, total: int, _item: str) -> None:
+        def progress(done: int, total: int, item: str) -> None:
+            if total <= 0:      # not counting yet (or waiting for another program's scan): say what happens
+                self.progress.setMaximum(0)
+                self.progress.setFormat(item or "Looking for photos ...")
+                return
             self.progress.setMaximum(max(total, 1))
             self.progress.setValue(done)
             rate = done / max(time.monotonic() - t0, 1e-6)
@@ -218,114 +299,34 @@ class PeoplePanel(QWidget):
             self.refresh()
 
         job.signals.progress.connect(while_alive(self, progress))
-        job.signals.result.connect(while_alive(self, lambda rep: self.message.emit(
-            f"Scanned: {rep['analysed']} new or changed photos, {rep['faces_found']} faces, "
-            f"{rep['removed_photos']} removed; {rep['grouping']['groups']} groups.")))
-        job.signals.error.connect(while_alive(self, lambda e: self.message.emit(describe(e))))
+        job.signals.result.connect(while_alive(self, lambda rep: self.say(scan_report(rep))))
+        job.signals.error.connect(while_alive(self, lambda e: self.say(describe(e))))
         job.signals.finished.connect(while_alive(self, finished))
         self.scan_job = job
         self._set_busy(True)
         self.progress.setMaximum(0)
         self.jobs.start(job)
 
-    # ------------------------------------------------------------ decisions
-
-    def _decide(self, fn, done: str) -> None:
-        if self.library is None:
-            return
-        from core.errors import describe
-
-        lib = self.library
-        job = Job(lambda: fn(lib), plain=True, name="people decision")
-        job.signals.result.connect(while_alive(self, lambda _r: (self.message.emit(done), self.refresh(),
-                                                                 self.changed.emit())))
-        job.signals.error.connect(while_alive(self, lambda e: QMessageBox.warning(self, "People", describe(e))))
-        self.jobs.start(job)
-
-    def _group_choice(self, title: str, exclude: int | None) -> int | None:
-        rows = [r for r in self.groups.rows if r["id"] not in (UNSORTED, exclude)]
-        labels = [f"{group_label(r)} ({r['faces']})" for r in rows]
-        choice, ok = QInputDialog.getItem(self, title, title, labels, 0, False)
-        return rows[labels.index(choice)]["id"] if ok and choice else None
-
-    def name_group(self) -> None:
-        gid = self.selected_group()
-        name, ok = QInputDialog.getText(self, "Name", "Who is this? (their best faces are also enrolled in the "
-                                                      "gallery, so they are recognised live too)")
-        if ok and name.strip():
-            self._decide(lambda lib: lib.name(gid, name.strip()), f"Named {name.strip()}.")
-
-    def merge_into(self) -> None:
-        gid = self.selected_group()
-        target = self._group_choice("Merge into", gid)
-        if target is not None:
-            self._decide(lambda lib: lib.merge(gid, target), "Merged.")
-
-    def _merge_drop(self, source: int, target: int) -> None:
-        if QMessageBox.question(self, "Merge", "These two groups are one person?") == QMessageBox.StandardButton.Yes:
-            self._decide(lambda lib: lib.merge(source, target), "Merged.")
-
-    def split_group(self) -> None:
-        from app.people.review import SplitDialog
-
-        gid = self.selected_group()
-        dlg = SplitDialog(self.library, gid, self)
-        if dlg.exec():
-            parts = dlg.parts
-            self._decide(lambda lib: lib.split(gid, parts), f"Split into {len(parts)} groups.")
-
-    def hide_group(self) -> None:
-        gid = self.selected_group()
-        self._decide(lambda lib: lib.ignore([gid]), "Hidden (Show hidden brings it back; Undo too).")
-
-    def hide_all(self) -> None:
-        n, ok = QInputDialog.getInt(self, "Hide unnamed groups", "Hide every unnamed group of at most this many "
-                                    "faces (strangers seen once or twice):", 3, 1, 100000)
-        if ok:
-            self._decide(lambda lib: lib.ignore(None, max_faces=n), f"Hid the unnamed groups of up to {n} faces.")
-
-    def reject_faces(self) -> None:
-        gid, faces = self.selected_group(), self.selected_faces()
-        if faces and gid not in (None, UNSORTED):
-            self._decide(lambda lib: [lib.reject(f, gid) for f in faces],
-                         f"{len(faces)} face(s) will never be grouped with this person again.")
-
-    def not_faces(self) -> None:
-        faces = self.selected_faces()
-        if faces:
-            self._decide(lambda lib: [lib.not_a_face(f) for f in faces], f"{len(faces)} marked as not a face.")
-
-    def move_faces(self) -> None:
-        faces = self.selected_faces()
-        target = self._group_choice("Move to", self.selected_group()) if faces else None
-        if target is not None:
-            self._decide(lambda lib: [lib.move(f, target) for f in faces], f"Moved {len(faces)} face(s).")
-
-    def forget_group(self) -> None:
-        gid = self.selected_group()
-        row = next((r for r in self.groups.rows if r["id"] == gid), None)
-        if row is None or gid == UNSORTED:
-            return
-        text = (f"Forget {group_label(row)}? Their {row['faces']} faces, crops and embeddings are erased from this "
-                "computer, in the photo library and the gallery; their photos stay. This cannot be undone.")
-        if QMessageBox.question(self, "Forget", text) == QMessageBox.StandardButton.Yes:
-            self._decide(lambda lib: lib.forget(gid), f"Forgot {group_label(row)}.")
-
-    def _answer(self, suggestion: dict, yes: bool) -> None:
-        if suggestion["kind"] == "group":
-            if yes:
-                self._decide(lambda lib: lib.name(suggestion["id"], suggestion["person"]),
-                             f"Named {suggestion['person']}.")
-            else:
-                self._decide(lambda lib: lib.reject_suggestion(suggestion), "Noted: not them.")
-        elif yes:
-            self._decide(lambda lib: lib.confirm_face(suggestion["id"], suggestion["person"]),
-                         f"Added to {suggestion['person']}.")
-        else:
-            self._decide(lambda lib: lib.reject_suggestion(suggestion), "Noted: not them.")
-
     def _show_photo(self, index) -> None:
         from app.people.review import PhotoDialog
 
         f = self.faces.rows[index.row()]
         PhotoDialog(f["photo"], f["box"], self).exec()
+
+
+def scan_report(rep: dict) -> str:
+    """A scan's report in words: what was found, and every folder or photo that was skipped, and why."""
+    text = (f"Scanned: {count_text(rep['analysed'], 'new or changed photo')}, {count_text(rep['faces_found'])} "
+            f"found, {rep['removed_photos']} removed; {count_text(rep['grouping']['groups'], 'group')}.")
+    missing, empty = rep.get("missing_folders") or [], rep.get("empty_folders") or []
+    unreadable = rep.get("unreadable_photos") or []
+    if missing:
+        text += (f" Not found, so skipped (a drive unplugged?): {', '.join(missing)}; the rest was scanned. "
+                 "Folders ... removes a folder from the library.")
+    if empty:
+        text += f" No photos in {', '.join(empty)}: not added to the library."
+    if unreadable:
+        first = unreadable[0]
+        text += (f" {count_text(len(unreadable), 'photo')} could not be read (e.g. {first['path']}: "
+                 f"{first['reason']}).")
+    return text

@@ -1,22 +1,12 @@
-"""The review queue ("Is this Ada?", one key to answer), the split proposal and a photo with its face marked."""
+"""The review queue ("Is this Ada?", one key to answer) and a photo with its face marked."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QPushButton,
-    QVBoxLayout,
-)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPen, QPixmap, QShortcut
+from PySide6.QtWidgets import QDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
-from app.gallery.panel import pixmap_from_jpeg
+from app.gallery.panel import count_text, pixmap_from_jpeg
 from app.workers import Job, while_alive
 
 
@@ -36,8 +26,9 @@ class ReviewQueue(QFrame):
         self.question = QLabel("Review: nothing to confirm.")
         self.question.setWordWrap(True)
         self.yes, self.no = QPushButton("Yes (Y)"), QPushButton("No (N)")
-        self.yes.setShortcut("Y")
-        self.no.setShortcut("N")
+        for key, b in (("Y", self.yes), ("N", self.no)):   # anywhere in the tab, never in another tab
+            QShortcut(QKeySequence(key), parent or self, activated=b.click,
+                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.yes.clicked.connect(lambda: self._answer(True))
         self.no.clicked.connect(lambda: self._answer(False))
         lay.addWidget(self.face)
@@ -47,7 +38,13 @@ class ReviewQueue(QFrame):
         self._show()
 
     def load(self, library, jobs) -> None:
-        job = Job(lambda: library.review(limit=50), plain=True, name="review queue")
+        def work():
+            items = library.review(limit=50)
+            for s in items:   # the face shown with each question, read here rather than on the GUI thread
+                s["crop"] = library.store.thumbnail(s["id"]) if s["kind"] == "group" else library.store.crop(s["id"])
+            return items
+
+        job = Job(work, plain=True, name="review queue")
         job.signals.result.connect(while_alive(self, lambda items: self._set(library, items)))
         jobs.start(job)
 
@@ -64,11 +61,9 @@ class ReviewQueue(QFrame):
             self.question.setText("Review: nothing to confirm.")
             return
         s = self.items[0]
-        store = self.library.store
-        crop = store.thumbnail(s["id"]) if s["kind"] == "group" else store.crop(s["id"])
-        self.face.setPixmap(pixmap_from_jpeg(crop, 96))
-        what = f"this group ({s['faces']} faces)" if s["kind"] == "group" else "this face"
-        likely = "likely" if s["score"] >= s["threshold"] else "perhaps"
+        self.face.setPixmap(pixmap_from_jpeg(s.get("crop"), 96))
+        what = f"this group ({count_text(s['faces'])})" if s["kind"] == "group" else "this face"
+        likely = "likely" if s.get("likely", s["score"] >= s["threshold"]) else "perhaps"
         self.question.setText(f"<b>Is {what} {s['person']}?</b><br>{likely}: similarity {s['score']:.2f}, "
                               f"the naming threshold is {s['threshold']:.2f}. {len(self.items)} to review.")
 
@@ -77,36 +72,6 @@ class ReviewQueue(QFrame):
             s = self.items.pop(0)
             self._show()
             self.answered.emit(s, yes)
-
-
-class SplitDialog(QDialog):
-    """The app's proposal for splitting a group: its sub-groups side by side; OK splits."""
-
-    def __init__(self, library, group: int, parent=None):
-        super().__init__(parent)
-        self.setWindowTitle("Split this group")
-        self.resize(760, 420)
-        self.parts = library.propose_split(group)
-        lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(f"The group's faces fall into {len(self.parts)} sub-groups. Each becomes a group of "
-                             "its own, marked as a different person; Undo puts them back together."))
-        row = QHBoxLayout()
-        for i, part in enumerate(self.parts):
-            col = QVBoxLayout()
-            col.addWidget(QLabel(f"<b>Part {i + 1}</b>: {len(part)} faces"))
-            lst = QListWidget()
-            lst.setViewMode(QListWidget.ViewMode.IconMode)
-            lst.setIconSize(QSize(64, 64))
-            for fid in part[:60]:
-                lst.addItem(QListWidgetItem(QIcon(pixmap_from_jpeg(library.store.crop(fid), 64)), ""))
-            col.addWidget(lst)
-            row.addLayout(col)
-        lay.addLayout(row, 1)
-        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        box.accepted.connect(self.accept)
-        box.rejected.connect(self.reject)
-        box.button(QDialogButtonBox.StandardButton.Ok).setEnabled(len(self.parts) > 1)
-        lay.addWidget(box)
 
 
 class PhotoDialog(QDialog):

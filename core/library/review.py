@@ -3,9 +3,23 @@
 A suggestion pairs an unnamed group, or an unsorted face, with a named person (named in the library or
 enrolled in the gallery: one person across both). Its score is the gallery's own identity rule: the mean over
 the group's faces of their cosine to the person's normalised centroid. It is compared with the 1:N operating
-point of a gallery of the named people (the threshold at which a stranger's face is named 1% of the time):
-above it the suggestion is likely right, below it likely wrong, and the queue shows the closest to the
-threshold first, where a person's answer teaches the most. Nothing is assigned without the user's answer.
+point of a gallery of the named people (``threshold``: a stranger's face reaches it 1% of the time): at or
+above it the suggestion is *likely* right. Nothing is assigned without the user's answer.
+
+What is asked, all from the model's calibration (its impostor tables on LFW View 1), never from photos:
+
+- a **face** only down to ``floor``, the score a stranger's face reaches with a chance that leaves at most
+  ``STRANGER_QUESTIONS`` questions about strangers among all the candidates (but never stricter than the naming
+  point): a library of 1,000 unsorted strangers is asked about none of them, a small one also about the faces
+  just under the threshold;
+- a **group** only at or above ``threshold``: a group is several faces that agree with each other, and its mean
+  under the naming point means another person (it is never asked as "Is this group George?" at a low score);
+- the questions about the **most recently named people first** (the person a user just named is the one they are
+  thinking about), and within those the **nearest the threshold first** (where an answer teaches the most).
+
+A split is proposed only when its parts fail the grouping's own same-person test (the merge test of
+:mod:`core.library.cluster` at the library's stranger rate); otherwise the group is one part ("looks like one
+person").
 """
 
 from __future__ import annotations
@@ -13,10 +27,12 @@ from __future__ import annotations
 import numpy as np
 
 from core.gallery.identity import centroid
-from core.library.cluster import Params
+from core.library.cluster import Params, Thresholds, _margins
 from core.library.grouper import Grouper
 
-WINDOW = 0.12          # suggestions down to this far below the threshold are still shown (likely "no")
+STRANGER_QUESTIONS = 5   # expected questions about strangers the queue may hold, whatever the library's size
+ASK_RATE_MAX = 0.1       # ... and never below the score a stranger reaches 1 time in 10
+RECENT_DECISIONS = 50    # decisions looked at to find the recently named people
 
 
 def _named_centroids(lib) -> tuple[dict[str, np.ndarray], dict[str, int]]:
@@ -40,6 +56,29 @@ def _named_centroids(lib) -> tuple[dict[str, np.ndarray], dict[str, int]]:
     return out, counts
 
 
+def recent_names(lib) -> list[str]:
+    """Names the latest decisions were about, newest first (naming, confirming, answering, merging into)."""
+    name_of = {g["id"]: g["name"] for g in lib.store.people() if g["name"]}
+    out: list[str] = []
+    for d in lib.store.decisions(limit=RECENT_DECISIONS):
+        if d["undone"]:
+            continue
+        s = d["summary"] or {}
+        name = s.get("name") or name_of.get(s.get("target")) or name_of.get(s.get("to"))
+        if name and name not in out:
+            out.append(name)
+    return out
+
+
+def ask_floor(impostor: dict, face_counts: list[int], candidates: int, fpir: float, threshold: float) -> float:
+    """The lowest score worth asking about: a stranger reaches it with chance STRANGER_QUESTIONS / candidates
+    (within [fpir, ASK_RATE_MAX]), never above the naming threshold."""
+    from core.decide.open_set import open_set_threshold
+
+    rate = min(ASK_RATE_MAX, max(fpir, STRANGER_QUESTIONS / max(candidates, 1)))
+    return min(threshold, open_set_threshold(impostor, face_counts, rate))
+
+
 def suggestions(lib, limit: int = 50) -> list[dict]:
     from core.decide import identify_point
 
@@ -48,42 +87,90 @@ def suggestions(lib, limit: int = 50) -> list[dict]:
         return []
     names = sorted(cents)
     c = np.stack([cents[n] for n in names])
-    point = identify_point(lib.spec, lib.settings, sorted(counts.values()),
-                           fingerprint=lib.model_key.split(":", 1)[1])
+    face_counts = [counts[n] for n in names if n in counts] or [1]
+    point = identify_point(lib.spec, lib.settings, face_counts, fingerprint=lib.model_key.split(":", 1)[1])
     thr = point.threshold
     dim = lib.spec.embedding_size
     rejections, apart = lib.store.constraints()
-    person_of = {g["name"]: g["id"] for g in lib.store.people() if g["name"]}
+    people = lib.store.people()
+    person_of = {g["name"]: g["id"] for g in people if g["name"]}
     refused_faces = set(rejections)
     refused_groups = {(a, b) for a, b in apart} | {(b, a) for a, b in apart}
+    groups = [g for g in people if not g["name"] and not g["hidden"] and g["faces"]]
+    loose = [f for f in lib.store.faces_of(None) if f["quality"] >= lib.settings.min_quality]
+    imp = (lib.calibration or {}).get("impostor")
+    floor = ask_floor(imp, face_counts, len(groups) + len(loose), lib.settings.identify_fpir, thr) if imp else thr
+
+    def item(kind: str, ident: int, person: str, score: float, **extra) -> dict:
+        return {"kind": kind, "id": ident, "person": person, "score": round(float(score), 4),
+                "threshold": round(thr, 4), "floor": round(floor, 4), "likely": bool(score >= thr), **extra}
+
     out = []
-    for g in lib.store.people():
-        if g["name"] or g["hidden"] or not g["faces"]:
-            continue
+    for g in groups:
         ids = [f["id"] for f in lib.store.faces_of(g["id"])]
         scores = (lib.store.embeddings_of(ids, dim) @ c.T).mean(axis=0)
         scores[[i for i, n in enumerate(names) if (g["id"], person_of.get(n)) in refused_groups]] = -1.0
         j = int(np.argmax(scores))
-        if scores[j] >= thr - WINDOW:
-            out.append({"kind": "group", "id": g["id"], "faces": g["faces"], "person": names[j],
-                        "score": round(float(scores[j]), 4), "threshold": round(thr, 4)})
-    loose = [f for f in lib.store.faces_of(None) if f["quality"] >= lib.settings.min_quality]
+        if scores[j] >= thr:                       # a group is asked about only when it is likely them
+            out.append(item("group", g["id"], names[j], scores[j], faces=g["faces"]))
     if loose:
         scores = lib.store.embeddings_of([f["id"] for f in loose], dim) @ c.T
         for i, f in enumerate(loose):
             scores[i, [j for j, n in enumerate(names) if (f["id"], person_of.get(n)) in refused_faces]] = -1.0
         best = scores.argmax(axis=1)
         for f, j, s in zip(loose, best, scores[np.arange(len(loose)), best]):
-            if s >= thr - WINDOW:
-                out.append({"kind": "face", "id": f["id"], "photo": f["photo"], "person": names[int(j)],
-                            "score": round(float(s), 4), "threshold": round(thr, 4)})
-    out.sort(key=lambda d: (abs(d["score"] - thr), d["kind"], d["id"]))
+            if s >= floor:
+                out.append(item("face", f["id"], names[int(j)], s, photo=f["photo"]))
+    recent = {n: i for i, n in enumerate(recent_names(lib))}
+    out.sort(key=lambda d: (recent.get(d["person"], len(recent)), abs(d["score"] - thr), d["kind"], d["id"]))
     return out[:limit]
+
+
+def same_person_test(lib, a: list[int], b: list[int]) -> dict:
+    """The grouping's merge test between two sets of faces: the smaller set's mean identity score against the
+    larger's normalised centroid (``score``), and the score a stranger reaches against that many faces at the
+    library's stranger rate (``threshold``); ``likely_same`` when it reaches it."""
+    dim = lib.spec.embedding_size
+    xa, xb = lib.store.embeddings_of(list(a), dim), lib.store.embeddings_of(list(b), dim)
+    tau = _tau(lib)
+    sa, sb = xa.sum(0, dtype=np.float64)[None], xb.sum(0, dtype=np.float64)[None]
+    margin = float(_margins(sa, np.array([len(a)]), sb, np.array([len(b)]), tau)[0])
+    thr = float(tau(max(len(a), len(b))))
+    return {"score": round(margin + thr, 4), "threshold": round(thr, 4), "likely_same": margin >= 0}
+
+
+def _tau(lib) -> Thresholds:
+    prm = Params()
+    return Thresholds(lib.calibration, prm.merge_fpir / max(lib.store.counts()["faces"], 1), prm.tail_min_count)
+
+
+def _join_alike(x: np.ndarray, photos: np.ndarray, labels: np.ndarray, tau: Thresholds) -> np.ndarray:
+    """Join the parts that pass the grouping's same-person test (the best pair first; never two faces of one
+    photo): a proposal never splits what the grouping would call one person."""
+    labels = labels.copy()
+    while True:
+        labs = np.unique(labels)
+        if len(labs) < 2:
+            return labels
+        sums = np.stack([x[labels == lab].sum(0, dtype=np.float64) for lab in labs])
+        cnt = np.array([(labels == lab).sum() for lab in labs])
+        i, j = np.triu_indices(len(labs), 1)
+        m = _margins(sums[i], cnt[i], sums[j], cnt[j], tau)
+        for k in np.argsort(-m):
+            if m[k] < 0:
+                return labels
+            a, b = labs[i[k]], labs[j[k]]
+            if not np.intersect1d(photos[labels == a], photos[labels == b]).size:
+                labels[labels == b] = a
+                break
+        else:
+            return labels
 
 
 def propose_split(lib, person_id: int) -> list[list[int]]:
     """Sub-groups of a group, largest first: the grouping run on the group's faces alone with a 100 times
-    stricter stranger rate; where that keeps one group, two parts around its two least similar faces."""
+    stricter stranger rate (where that keeps one group, two parts around its two least similar faces), then the
+    parts that pass the grouping's same-person test joined again. One part: the group looks like one person."""
     faces = lib.store.faces_of(person_id)
     if len(faces) < 2:
         return [[f["id"] for f in faces]]
@@ -102,5 +189,6 @@ def propose_split(lib, person_id: int) -> list[list[int]]:
             if labels.all() or not labels.any():
                 break
             ca, cb = centroid(x[labels == 0]), centroid(x[labels == 1])
+    labels = _join_alike(x, photos, labels, _tau(lib))
     parts = [ids[labels == lab].tolist() for lab in np.unique(labels)]
     return sorted(parts, key=lambda p: (-len(p), p[0]))

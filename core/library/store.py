@@ -342,12 +342,21 @@ class LibraryStore:
             rows = dict(s.execute(select(LibFaceRow.id, LibFaceRow.photo_id).where(LibFaceRow.id.in_(face_ids))).all())
         return [rows[i] for i in face_ids]
 
+    COVER_CANDIDATES = 8
+
     def thumbnail(self, person_id: int | None) -> bytes | None:
-        """JPEG of a group's best face (None: of the best unsorted face)."""
+        """JPEG of a group's cover: of its best-quality faces, the one most like the others (so one wrong face
+        confirmed into the group never becomes its cover, however sharp); None: the best unsorted face."""
         who = LibFaceRow.person_id.is_(None) if person_id is None else LibFaceRow.person_id == person_id
         with self.Session() as s:
-            return s.scalar(select(LibFaceRow.crop).where(who, LibFaceRow.not_face.is_(False))
-                            .order_by(LibFaceRow.quality.desc(), LibFaceRow.id).limit(1))
+            rows = s.execute(select(LibFaceRow.crop, LibFaceRow.embedding).where(who, LibFaceRow.not_face.is_(False))
+                             .order_by(LibFaceRow.quality.desc(), LibFaceRow.id)
+                             .limit(1 if person_id is None else self.COVER_CANDIDATES)).all()
+        if len(rows) < 3:
+            return rows[0][0] if rows else None
+        vecs = np.stack([np.frombuffer(e, "<f4") for _c, e in rows])
+        sims = vecs @ vecs.sum(axis=0)
+        return rows[int(np.argmax(sims))][0]
 
     def folders(self) -> list[str]:
         """The folders scanned into this library (for a re-scan)."""

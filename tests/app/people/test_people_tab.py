@@ -1,82 +1,201 @@
-"""The People tab driven as a user would: scan, name, merge by drag and drop, "not this person", undo."""
+"""The People tab driven as a user would: scan, name, merge by drag and drop, "not this person", undo; an empty
+tab, a missing folder, removing a folder, counts and labels, and the layout of a 1024x700 window."""
 
 from __future__ import annotations
 
-import pytest
-from PySide6.QtCore import QModelIndex
-from PySide6.QtWidgets import QMessageBox
+import shutil
 
-from app.people.models import ID_ROLE, UNSORTED
+import pytest
+from PySide6.QtCore import QMimeData, QModelIndex, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.people.models import UNSORTED
+from tests.app.people.conftest import (
+    button,
+    click_item,
+    dialog,
+    face_ids_of,
+    key,
+    people_ids,
+    rows,
+    select_group,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def panel(qtbot, tmp_path):
-    from app.people import PeoplePanel
-    from app.workers import JobRegistry
-    from core.config import Settings
-    from core.library import Library
-
-    jobs = JobRegistry()
-    p = PeoplePanel(jobs)
-    qtbot.addWidget(p)
-    p.set_library(Library(tmp_path / "lib", settings=Settings(gallery=str(tmp_path / "gallery"))))
-    p.show()
-    yield p
-    jobs.shutdown(30)
-    p.library.close()
+def drop_group(qtbot, panel, source: int, target: int) -> None:
+    """Drag group ``source`` onto group ``target`` as the mouse does: enter, move over the target, drop."""
+    ids = [r["id"] for r in panel.groups.rows]
+    mime: QMimeData = panel.groups.mimeData([panel.groups.index(ids.index(source))])
+    view, vp = panel.group_view, panel.group_view.viewport()
+    at = QPointF(view.visualRect(panel.groups.index(ids.index(target))).center())
+    move, buttons, mods = Qt.DropAction.MoveAction, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    for ev in (QDragEnterEvent(at.toPoint(), move, mime, buttons, mods), QDragMoveEvent(at.toPoint(), move, mime,
+                                                                                       buttons, mods)):
+        QApplication.sendEvent(vp, ev)
+    drop = QDropEvent(at, move, mime, buttons, mods)
+    QApplication.sendEvent(vp, drop)
 
 
-def wait_idle(qtbot, panel):
-    qtbot.waitUntil(lambda: panel.jobs.running() == 0 and panel.scan_job is None, timeout=300_000)
-    qtbot.wait(50)
-
-
-def rows(panel):
-    return {r["id"]: r for r in panel.groups.rows}
-
-
-def test_scan_name_merge_reject_and_undo(panel, qtbot, samples, monkeypatch):
+def test_scan_name_merge_reject_and_undo(panel, qtbot, samples):
+    assert panel.pages.currentIndex() == 0 and "Add a folder of photos" in panel.empty_hint.text()
+    assert not panel.btn_undo.isEnabled()                     # nothing to undo in a new library
     panel.scan([str(samples / "val")])
-    assert not panel.btn_scan.isEnabled()          # one scan at a time
+    assert not panel.btn_scan.isEnabled()                     # one scan at a time
     wait_idle(qtbot, panel)
-    people = [r for r in panel.groups.rows if r["id"] != UNSORTED]
-    assert len(people) == 5 and all(r["faces"] == 5 for r in people)
-    assert "25 photos" in panel.status.text()
-
-    first, second = people[0]["id"], people[1]["id"]
-    panel._decide(lambda lib: lib.name(first, "Ada"), "named")
+    assert panel.pages.currentIndex() == 1
+    people = people_ids(panel)
+    assert len(people) == 5 and all(rows(panel)[g]["faces"] == 5 for g in people)
+    assert "25 photos" in panel.status.text() and "5 unnamed groups" in panel.status.text()
+    first, second = people[0], people[1]
+    panel.run_decision(lambda lib: lib.name(first, "Ada"), "named")
     wait_idle(qtbot, panel)
-    assert rows(panel)[first]["name"] == "Ada"
-    assert "Ada" in panel.groups.data(panel.groups.index(0))
+    assert rows(panel)[first]["name"] == "Ada" and "1 person named" in panel.status.text()
 
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-    mime = panel.groups.mimeData([panel.groups.index([r["id"] for r in panel.groups.rows].index(second))])
-    target = panel.groups.index([r["id"] for r in panel.groups.rows].index(first))
-    panel.groups.dropMimeData(mime, None, -1, -1, target)     # drag the second group onto Ada
+    drop_group(qtbot, panel, second, first)                   # drag the second group onto Ada
+    dlg = dialog(qtbot, panel, __import__("app.people.dialogs", fromlist=["MergeDialog"]).MergeDialog)
+    qtbot.waitUntil(lambda: dlg.source.faces_shown() == 5 and dlg.target.faces_shown() == 5)  # both groups' faces
+    qtbot.mouseClick(dlg.merge, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, panel)
     assert rows(panel)[first]["faces"] == 10 and second not in rows(panel)
+    assert panel.selected_group() == first                    # the merged group stays selected
 
-    panel.group_view.setCurrentIndex(panel.groups.index([r["id"] for r in panel.groups.rows].index(first)))
     qtbot.waitUntil(lambda: panel.faces.rowCount() == 10)
-    face = panel.faces.index(0).data(ID_ROLE)
-    panel.face_view.selectionModel().select(panel.faces.index(0), panel.face_view.selectionModel().SelectionFlag.Select)
-    panel.reject_faces()
+    face = panel.faces.rows[0]["id"]
+    click_item(qtbot, panel.face_view, 0)
+    key(qtbot, panel.face_view, Qt.Key.Key_Delete)        # "not this person"
     wait_idle(qtbot, panel)
-    assert face not in {f["id"] for f in panel.library.store.faces_of(first)}
+    assert face not in face_ids_of(panel, first)
 
-    panel.btn_undo.click()                                      # the rejection
+    assert "“not this person” for face" in panel.btn_undo.toolTip()
+    qtbot.mouseClick(panel.btn_undo, Qt.MouseButton.LeftButton)   # the rejection
     wait_idle(qtbot, panel)
-    assert face in {f["id"] for f in panel.library.store.faces_of(first)}
-    panel.btn_undo.click()                                      # the merge
+    assert face in face_ids_of(panel, first) and panel.notice.text().startswith("Undid “not this person”")
+    key(qtbot, panel.face_view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)   # the merge
     wait_idle(qtbot, panel)
+    assert panel.notice.text().startswith(f"Undid merging group {second} into group {first}")
     assert rows(panel)[first]["faces"] == 5 and rows(panel)[second]["faces"] == 5
 
 
-def test_a_long_group_opens_in_pages(panel, qtbot, samples):
-    panel.scan([str(samples / "train")])
+def test_undo_names_a_decision_of_an_earlier_session_and_is_off_when_nothing_is_left(qtbot, tmp_path,
+                                                                                     val_library):
+    from tests.app.people.conftest import close_panel, make_panel
+
+    shutil.copytree(val_library, tmp_path / "lib")
+    p = make_panel(qtbot, tmp_path / "lib", tmp_path / "gallery")
+    gid = people_ids(p)[0]
+    p.run_decision(lambda lib: lib.name(gid, "Ada", enrol=False), "named")
+    wait_idle(qtbot, p)
+    close_panel(p)
+    p.close()
+    again = make_panel(qtbot, tmp_path / "lib", tmp_path / "gallery")       # the next day
+    try:
+        assert again.btn_undo.isEnabled()
+        assert f"naming group {gid} as “Ada”" in again.btn_undo.toolTip()
+        qtbot.mouseClick(again.btn_undo, Qt.MouseButton.LeftButton)
+        wait_idle(qtbot, again)
+        assert again.notice.text().startswith(f"Undid naming group {gid} as “Ada”")
+        assert rows(again)[gid]["name"] is None
+        assert not again.btn_undo.isEnabled() and again.btn_undo.toolTip() == "Nothing to undo"
+    finally:
+        close_panel(again)
+
+
+def test_an_empty_folder_is_not_added_and_the_empty_tab_says_what_to_do(panel, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    empty = tmp_path / "nothing here"
+    empty.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(empty))
+    assert panel.btn_empty_scan.isVisible() and not panel.btn_undo.isEnabled()
+    qtbot.mouseClick(panel.btn_empty_scan, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, panel)
-    biggest = max((r for r in panel.groups.rows if r["id"] != UNSORTED), key=lambda r: r["faces"])
-    panel.faces.show_group(panel.library, biggest["id"])
-    assert panel.faces.rowCount() == biggest["faces"] and not panel.faces.canFetchMore(QModelIndex())
+    assert "No photos in" in panel.notice.text() and "not added to the library" in panel.notice.text()
+    assert panel.library.folders() == [] and panel.pages.currentIndex() == 0
+    assert not panel.btn_rescan.isEnabled()
+
+
+def test_a_missing_folder_is_reported_the_rest_scanned_and_a_folder_can_be_removed(panel, qtbot, tmp_path,
+                                                                                   samples):
+    from app.people.folders import FoldersDialog
+
+    a, b = tmp_path / "a", tmp_path / "drive" / "b"
+    shutil.copytree(samples / "val" / "madonna", a)
+    shutil.copytree(samples / "val" / "elton_john", b)
+    panel.scan([str(a), str(b)])
+    wait_idle(qtbot, panel)
+    assert panel.library.store.counts()["photos"] == 10
+    (tmp_path / "drive").rename(tmp_path / "unplugged")          # the drive is unplugged
+    shutil.copy(samples / "val" / "ben_afflek" / sorted(p.name for p in (samples / "val" / "ben_afflek")
+                                                         .glob("*.jpg"))[0], a / "new.jpg")
+    qtbot.mouseClick(panel.btn_rescan, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, panel)
+    assert "Not found, so skipped" in panel.notice.text() and str(b) in panel.notice.text()
+    assert panel.library.store.counts()["photos"] == 11          # the rest was scanned (the new photo)
+
+    qtbot.mouseClick(panel.btn_folders, Qt.MouseButton.LeftButton)
+    dlg = dialog(qtbot, panel, FoldersDialog)
+    qtbot.waitUntil(lambda: len(dlg.folders) == 2)
+    row = [f["path"] for f in dlg.folders].index(str(b))
+    assert "not found" in dlg.list.item(row).text() and "5 photos" in dlg.list.item(row).text()
+    assert not dlg.remove.isEnabled()
+    click_item(qtbot, dlg.list, row)
+    qtbot.mouseClick(dlg.remove, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dlg.confirm is not None and dlg.confirm.isVisible())
+    qtbot.mouseClick(dlg.confirm.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, panel)
+    assert panel.notice.text().startswith(f"Removed {b} from the library: 5 photos")
+    assert panel.library.store.counts()["photos"] == 6 and [f["path"] for f in panel.library.folders()] == [str(a)]
+    qtbot.waitUntil(lambda: len(dlg.folders) == 1)
+
+
+def test_counts_match_what_is_shown_and_labels_are_whole(scanned_panel, qtbot):
+    p = scanned_panel
+    gid = people_ids(p)[-1]
+    select_group(qtbot, p, gid)
+    button(qtbot, p, "Hide")
+    wait_idle(qtbot, p)
+    shown = people_ids(p)
+    assert gid not in shown and len(shown) == 4
+    assert "4 unnamed groups" in p.status.text() and "1 group hidden" in p.status.text()
+    qtbot.mouseClick(p.show_hidden, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, p)
+    assert "5 unnamed groups" in p.status.text() and "1 of these hidden" in p.status.text()
+    row = [r["id"] for r in p.groups.rows].index(gid)
+    assert p.groups.index(row).data(Qt.ItemDataRole.DisplayRole).endswith("5 faces, hidden")
+
+    long = "George Walker Bush Junior"
+    p.run_decision(lambda lib: lib.name(shown[0], long, enrol=False), "named")
+    wait_idle(qtbot, p)
+    index = p.groups.index([r["id"] for r in p.groups.rows].index(shown[0]))
+    assert index.data(Qt.ItemDataRole.ToolTipRole).startswith(long)          # the whole name, always
+    assert p.group_view.wordWrap()                                              # words wrap before any elision
+    fm = p.group_view.fontMetrics()
+    assert all(fm.horizontalAdvance(w) < p.GROUP_GRID.width() for w in long.split())
+    assert "1 person named" in p.status.text() and "(5 faces)" in p.title.text()
+
+
+def test_a_1024_by_700_window_keeps_two_columns_of_groups_and_undo_does_not_move(scanned_panel, qtbot):
+    p = scanned_panel
+    p.resize(1024, 700)
+    qtbot.wait(50)
+    cols = p.group_view.viewport().width() // p.GROUP_GRID.width()
+    assert cols >= 2, cols
+    undo_at = p.btn_undo.mapTo(p, p.btn_undo.rect().topLeft())
+    list_at = p.group_view.mapTo(p, p.group_view.rect().topLeft())
+    p._set_busy(True)                      # as during a scan: Cancel and the progress bar appear
+    qtbot.wait(50)
+    assert p.btn_cancel.isVisible()
+    assert p.btn_undo.mapTo(p, p.btn_undo.rect().topLeft()) == undo_at
+    assert p.group_view.mapTo(p, p.group_view.rect().topLeft()) == list_at
+    p._set_busy(False)
+
+
+def test_a_long_group_opens_in_pages(scanned_panel, qtbot):
+    p = scanned_panel
+    biggest = max((r for r in p.groups.rows if r["id"] != UNSORTED), key=lambda r: r["faces"])
+    p.faces.show_group(p.library, biggest["id"])
+    assert p.faces.rowCount() == biggest["faces"] and not p.faces.canFetchMore(QModelIndex())
