@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from app.workbench.plots import BarChart
+from app.workbench.plots import BarChart, HintStack
 
 COLUMNS = ("Date", "Benchmark", "Model / detector", "Result", "Unit", "Device")
 
 
-class BenchView(QWidget):
+class BenchView(HintStack):
+    """Every benchmark as a table row and the chosen ones as bars; a hint while there is none."""
+
+    EMPTY = ("No benchmarks yet. Benchmark measures embedding, detection, photo pipeline, gallery search or "
+             "training speed on this machine; each result is kept here to compare models and machines.")
+
     def __init__(self, parent=None):
-        super().__init__(parent)
-        lay = QVBoxLayout(self)
+        super().__init__(QWidget(), self.EMPTY, parent)
+        lay = QVBoxLayout(self.content)
+        lay.setContentsMargins(0, 0, 0, 0)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -20,7 +26,8 @@ class BenchView(QWidget):
         lay.addWidget(self.table, 1)
         lay.addWidget(self.bars, 1)
 
-    def show(self, runs: list[dict], chosen: list[dict] | None = None) -> None:
+    def show_runs(self, runs: list[dict], chosen: list[dict] | None = None) -> None:
+        """Every finished benchmark as a row; as bars, those comparable with ``chosen`` (default: the newest)."""
         rows = [r for r in runs if r["status"] == "done" and (r["summary"] or {}).get("headline") is not None]
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
@@ -34,7 +41,10 @@ class BenchView(QWidget):
             shown = [r for r in rows if r["config"].get("benchmark") in kinds][:12]
         else:
             shown = rows[:8]
-        if shown:
-            units = sorted({r["summary"].get("unit") for r in shown if r["summary"].get("unit")})
-            self.bars.set_bars([f"{r['config'].get('benchmark')} {r['summary'].get('model', '')}"[:24] for r in shown],
-                               [r["summary"]["headline"] for r in shown], " / ".join(units))
+        units = sorted({r["summary"].get("unit") for r in shown if r["summary"].get("unit")})
+        self.bars.set_bars([f"{r['config'].get('benchmark')} {r['summary'].get('model', '')}"[:24] for r in shown],
+                           [r["summary"]["headline"] for r in shown], " / ".join(units))
+        if rows:
+            self.show_content()
+        else:
+            self.show_hint()

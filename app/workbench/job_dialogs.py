@@ -56,11 +56,19 @@ class _JobDialog(QDialog):
 
     def finish_form(self, ok_text: str) -> None:
         self.form.addRow(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok_text)
-        buttons.accepted.connect(self._accept)
-        buttons.rejected.connect(self.reject)
-        self.form.addRow(buttons)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.ok_button.setText(ok_text)
+        self.buttons.accepted.connect(self._accept)
+        self.buttons.rejected.connect(self.reject)
+        self.form.addRow(self.buttons)
+
+    @property
+    def ok_button(self) -> QPushButton:
+        return self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+
+    @property
+    def cancel_button(self) -> QPushButton:
+        return self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
 
     def _accept(self) -> None:
         problem = self.problem()
@@ -219,6 +227,19 @@ class BenchmarkDialog(_JobDialog):
             self.form.addRow(label, w)
         self.finish_form("Run")
 
+    @classmethod
+    def for_app(cls, models: list[str], current: str = "", parent=None) -> BenchmarkDialog:
+        """The dialog with this machine's detectors and the sample photos (when fetched) for the pipeline."""
+        from core.errors import FaceRecError
+        from core.faces import available_detectors
+        from core.zoo import sample_dataset_dir
+
+        try:
+            photos = str(sample_dataset_dir())
+        except FaceRecError:  # no sample set: the user picks a folder
+            photos = ""
+        return cls(models, list(available_detectors()), current, photos, parent)
+
     def problem(self) -> str | None:
         if BENCHES[self.kind.currentText()] == "pipeline" and not Path(self.photos.text()).is_dir():
             return "Choose a folder of photos for the pipeline benchmark."
@@ -265,6 +286,18 @@ class FinetuneDialog(_JobDialog):
                          ("Steps", self.steps)):
             self.form.addRow(label, w)
         self.finish_form("Fine-tune")
+
+    @classmethod
+    def for_app(cls, trainable: list[str], gallery: str, parent=None) -> FinetuneDialog:
+        """The dialog starting from the default pretrained model, when one is fetched."""
+        from core.errors import FaceRecError
+        from core.training.finetune import default_init
+
+        try:
+            default = default_init()
+        except FaceRecError:
+            default = ""
+        return cls(trainable, gallery, default, parent)
 
     def problem(self) -> str | None:
         if not (Path(self.gallery.text()) / "gallery.db").exists():

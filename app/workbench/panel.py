@@ -8,12 +8,14 @@ events (:mod:`core.training.events`) while it runs.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -21,14 +23,15 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QProgressBar,
-    QPushButton,
     QSplitter,
     QTableView,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from app.workbench.actions import ACTIONS, RUN_ACTIONS, build_actions, enabled_states
 from app.workbench.bench_view import BenchView
 from app.workbench.job_dialogs import BenchmarkDialog, EvaluateDialog, FinetuneDialog, NewTrainingDialog
 from app.workbench.plots import CurvesWidget
@@ -51,19 +54,9 @@ class Workbench(QWidget):
         self.followers: dict[int, EventFollower] = {}
         self.gallery_dir, self.current_model = "", ""
         lay = QVBoxLayout(self)
-        bar = QHBoxLayout()
-        self.btn: dict[str, QPushButton] = {}
-        for label, slot in (("New training", self.new_training), ("Resume", self.resume), ("Cancel", self.cancel),
-                            ("Evaluate", self.evaluate), ("Benchmark", self.benchmark),
-                            ("Fine-tune on my people", self.finetune), ("Export and use", self.export_use),
-                            ("Use this model", self.use_selected_model), ("Rename", self.rename),
-                            ("Delete", self.delete), ("Open folder", self.open_folder)):
-            b = QPushButton(label)
-            b.clicked.connect(slot)
-            bar.addWidget(b)
-            self.btn[label] = b
-        bar.addStretch(1)
-        lay.addLayout(bar)
+        self.dialog: QDialog | None = None   # the job dialog on screen, if any
+        self.toolbar, self.act, self.buttons = build_actions(self, {s[0]: getattr(self, s[0]) for s in ACTIONS if s})
+        lay.addWidget(self.toolbar)
         split = QSplitter()
         self.model = RunsModel(self.db, self)
         self.table = QTableView()
@@ -72,6 +65,9 @@ class Workbench(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self.show_selected())
+        self.model.modelReset.connect(self.update_actions)  # a reset clears the selection without a signal
+        self.table.addActions([self.act[name] for name in RUN_ACTIONS])  # right-click menu; F2, Delete
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         split.addWidget(self.table)
         self.details = QTabWidget()
         self.curves = CurvesWidget()
@@ -87,6 +83,7 @@ class Workbench(QWidget):
         row = QHBoxLayout()
         self.progress = QProgressBar()
         self.status = QLabel("Runs, evaluations and benchmarks you start here are kept in the runs database.")
+        self.status.setWordWrap(True)  # a long message wraps: it never widens the window, nor is cut
         row.addWidget(self.status, 1)
         row.addWidget(self.progress)
         lay.addLayout(row)
@@ -94,6 +91,16 @@ class Workbench(QWidget):
         self.timer.timeout.connect(self._poll)
         self.timer.start(500)  # curves update twice a second while a job runs
         self.refresh_benchmarks()
+        self.update_actions()
+
+    def button(self, name: str) -> QToolButton:
+        """The button of an action (``new_training``, ``resume``, ... as in :data:`ACTIONS`)."""
+        return self.buttons[name]
+
+    def update_actions(self) -> None:
+        """Enable each action only when the selection allows it (Resume, Rename, ... need a run selected)."""
+        for name, on in enabled_states(self.selected(), set(self.active)).items():
+            self.act[name].setEnabled(on)
 
     # ------------------------------------------------------------ context from the window
 
@@ -148,12 +155,26 @@ class Workbench(QWidget):
         if row >= 0:
             self.table.selectRow(row)
 
+    def open_dialog(self, dlg: QDialog, start: Callable[[QDialog], object]) -> QDialog:
+        """Show a job's dialog without blocking the window; its OK button starts the job with ``start(dlg)``."""
+        if self.dialog is not None:
+            self.dialog.reject()
+        self.dialog = dlg
+        dlg.accepted.connect(lambda: start(dlg))
+        dlg.finished.connect(lambda *_: self._dialog_closed(dlg))
+        dlg.open()
+        return dlg
+
+    def _dialog_closed(self, dlg: QDialog) -> None:
+        if self.dialog is dlg:
+            self.dialog = None
+        dlg.deleteLater()
+
     def new_training(self, dlg: NewTrainingDialog | None = None) -> int | None:
-        """Start a training run from the dialog (a test passes one already filled in)."""
+        """Start a training run from a filled-in dialog; without one, open the dialog (its OK starts the run)."""
         if dlg is None:
-            dlg = NewTrainingDialog(self._trainable(), self)
-            if not dlg.exec():
-                return None
+            self.open_dialog(NewTrainingDialog(self._trainable(), self), self.new_training)
+            return None
         if dlg.problem() is None:
             name = dlg.name.text().strip() or "training"
             run = new_run_folder("train", name)
@@ -178,53 +199,38 @@ class Workbench(QWidget):
         self.start("train", run["name"], args, run["config"], path, path / "events.jsonl", path / "CANCEL")
 
     def evaluate(self, dlg: EvaluateDialog | None = None) -> int | None:
+        """Start an evaluation from a filled-in dialog; without one, open the dialog (the selected training
+        run's checkpoint is offered first)."""
         if dlg is None:
             sel = self.selected()
             ckpt = sel[0]["path"] if len(sel) == 1 and sel[0]["kind"] == "train" else ""
-            dlg = EvaluateDialog(self._models(), self.current_model, ckpt, self)
-            if not dlg.exec():
-                return None
+            self.open_dialog(EvaluateDialog(self._models(), self.current_model, ckpt, self), self.evaluate)
+            return None
         run = new_run_folder("eval")
         args, config = dlg.command(run)
         return self.start("eval", f"{config['model'].split('/')[-1]} on {config['benchmark']}", args, config, run)
 
     def benchmark_dialog(self) -> BenchmarkDialog:
-        from core.errors import FaceRecError
-        from core.faces import available_detectors
-
-        try:
-            from core.zoo import sample_dataset_dir
-
-            photos = str(sample_dataset_dir())
-        except FaceRecError:  # no sample set: the user picks a folder
-            photos = ""
-        return BenchmarkDialog(self._models(), list(available_detectors()), self.current_model, photos, self)
+        return BenchmarkDialog.for_app(self._models(), self.current_model, self)
 
     def benchmark(self, dlg: BenchmarkDialog | None = None) -> int | None:
+        """Start a benchmark from a filled-in dialog; without one, open the dialog."""
         if dlg is None:
-            dlg = self.benchmark_dialog()
-            if not dlg.exec():
-                return None
+            self.open_dialog(self.benchmark_dialog(), self.benchmark)
+            return None
         run = new_run_folder("bench")
         args, config = dlg.command(run)
         return self.start("bench", f"{config['benchmark']} {config.get('model', config.get('detector', ''))}".strip(),
                           args, config, run)
 
     def finetune_dialog(self) -> FinetuneDialog:
-        from core.errors import FaceRecError
-        from core.training.finetune import default_init
-
-        try:
-            default = default_init()
-        except FaceRecError:
-            default = ""
-        return FinetuneDialog(self._trainable(), self.gallery_dir, default, self)
+        return FinetuneDialog.for_app(self._trainable(), self.gallery_dir, self)
 
     def finetune(self, dlg: FinetuneDialog | None = None) -> int | None:
+        """Start a fine-tune from a filled-in dialog; without one, open the dialog."""
         if dlg is None:
-            dlg = self.finetune_dialog()
-            if not dlg.exec():
-                return None
+            self.open_dialog(self.finetune_dialog(), self.finetune)
+            return None
         args, config = dlg.command(Path())
         return self.start("finetune", dlg.name.text().strip() or f"{config['init']} fine-tune", args, config, Path(""))
 
@@ -284,6 +290,7 @@ class Workbench(QWidget):
 
     def show_selected(self) -> None:
         runs = self.selected()
+        self.update_actions()
         trains = [r for r in runs if r["kind"] == "train"]
         if trains:
             self.curves.clear()
@@ -292,6 +299,10 @@ class Workbench(QWidget):
                 self.curves.add_events(r["id"], read_events(Path(r["path"])))
                 if r["id"] in self.active and r["id"] in self.followers:
                     self.followers[r["id"]] = EventFollower(Path(r["path"]) / "events.jsonl", from_end=True)
+            if self.curves.hinting():  # nothing to draw yet: say why, instead of empty axes
+                waiting = ", ".join(r["name"] for r in trains if r["id"] in self.active)
+                self.curves.show_hint(f"Waiting for the first training steps of {waiting} ..." if waiting
+                                      else "No training steps recorded for the selected runs.")
             self.details.setCurrentWidget(self.curves)
         cards = [r for r in runs if r["kind"] in ("eval", "finetune")]
         if cards:
@@ -302,7 +313,7 @@ class Workbench(QWidget):
             self.details.setCurrentIndex(2)
 
     def refresh_benchmarks(self, chosen: list[dict] | None = None) -> None:
-        self.bench.show(self.db.list(("bench",)), chosen)
+        self.bench.show_runs(self.db.list(("bench",)), chosen)
 
     # ------------------------------------------------------------ managing runs
 
@@ -314,6 +325,7 @@ class Workbench(QWidget):
         if ok and name.strip():
             self.db.rename(run["id"], name)
             self.model.refresh()
+            self.select(run["id"])
 
     def delete(self) -> None:
         runs = self.selected()

@@ -10,7 +10,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
 
-from app.workbench.plots import RocWidget
+from app.workbench.plots import HintStack, RocWidget
 
 
 def _fmt(v, digits=4) -> str:
@@ -40,11 +40,17 @@ def pair_pixmap(a: str, b: str, size: int = 96) -> QPixmap:
     return QPixmap.fromImage(QImage(both.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy())
 
 
-class ResultCard(QWidget):
+class ResultCard(HintStack):
+    """An evaluation's or a fine-tune's figures; a hint while none is selected."""
+
+    EMPTY = ("No evaluation selected. Evaluate a model (Evaluate), or select evaluations in the table to see their "
+             "figures and compare their ROC curves; a fine-tune shows its before/after figures.")
+
     def __init__(self, parent=None):
-        super().__init__(parent)
-        lay = QVBoxLayout(self)
-        self.title = QLabel("Select an evaluation or a fine-tune in the runs table.")
+        super().__init__(QWidget(), self.EMPTY, parent)
+        lay = QVBoxLayout(self.content)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.title = QLabel("")
         self.title.setStyleSheet("font-weight: bold; font-size: 14px")
         self.figures = QLabel("")
         self.figures.setTextFormat(Qt.TextFormat.RichText)
@@ -68,7 +74,9 @@ class ResultCard(QWidget):
         self.failures.clear()
         self.shown = [r["id"] for r in runs]
         if not runs:
+            self.show_hint()
             return
+        self.show_content()
         first = runs[0]
         doc = results.get(first["id"], {})
         if first["kind"] == "finetune":
@@ -82,6 +90,8 @@ class ResultCard(QWidget):
                 taf = d.get("tar_at_far") or {}
                 self.roc.add_roc(f"{r['name']}", roc["far"], roc["tar"],
                                  {k: taf.get(k) for k in ("1e-3", "1e-2") if taf.get(k) is not None})
+        self.roc.setVisible(self.roc.curves > 0)            # no empty axes: a fine-tune has no ROC
+        self.failures.setVisible(self.failures.count() > 0)
 
     def _evaluation(self, run: dict, doc: dict) -> None:
         if "results" in doc:  # several .bin files: the first one's card
