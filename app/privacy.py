@@ -70,22 +70,16 @@ def maybe_encrypt(window) -> None:
     engine closed meanwhile, then load it again."""
     from app.workers import Job, while_alive
     from core.errors import describe
-    from core.gallery.store import DB_NAME, DERIVED
-    from core.library.store import DB_NAME as LIB_DB
-    from core.library.store import DERIVED as LIB_DERIVED
-    from core.storage import encrypt_folder, keys
+    from core.privacy import protect
 
     if not offer_encryption(window, window.gallery.root):
         return
-    folders = [(window.gallery.root, DB_NAME, DERIVED, "gallery")]
-    library = window.people.library
-    if library is not None and keys.protection(library.root) == "none":
-        folders.append((library.root, LIB_DB, LIB_DERIVED, "photo library"))
+    settings = window.gallery.settings.replace(gallery=str(window.gallery.root))
+    library = window.people.library.root if window.people.library is not None else None
     window.close_engine()
 
     def work():
-        for root, db, derived, what in folders:
-            encrypt_folder(root, db, derived, what)
+        return protect("encrypt", settings, library=library)  # every plain folder that holds faces
 
     job = Job(work, plain=True, name="encrypt gallery")
     job.signals.result.connect(while_alive(window, lambda _r: (

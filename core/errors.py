@@ -98,6 +98,24 @@ class IdentityNotFound(GalleryError):
     kind = "identity_not_found"
 
 
+class WrongKey(GalleryError):
+    """A store's key does not open it: a wrong passphrase, or a key file or keyring entry that is not there."""
+
+    kind = "wrong_key"
+
+
+class PassphraseNeeded(GalleryError):
+    """A store is protected by a passphrase and none was given (nor can be asked for)."""
+
+    kind = "passphrase_needed"
+
+
+class SealBroken(GalleryCorrupt):
+    """A sealed file (an index, the grouping state) was changed, damaged, or belongs to another key."""
+
+    kind = "seal_broken"
+
+
 class StoreBusy(GalleryError):
     """Another program holds the store for work that cannot be shared (a scan, a migration)."""
 
@@ -156,3 +174,10 @@ def describe(exc: BaseException) -> str:
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return (f"Unexpected internal error ({type(exc).__name__}: {first[:300]}). "
             "Run again with FACEREC_DEBUG=1 for the details, and please report it.")
+
+
+class SidecarNotWritten(BadInput):
+    """A photo's XMP sidecar cannot be written (a read-only folder, or a damaged sidecar that is left as it is);
+    the photo itself is never touched."""
+
+    kind = "sidecar_not_written"

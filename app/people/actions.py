@@ -177,8 +177,15 @@ class Decisions:
             return
         text = (f"Forget {group_label(row)}? Their {count_text(row['faces'])}, crops and embeddings are erased from "
                 "this computer, in the photo library and the gallery; their photos stay. This cannot be undone.")
-        if QMessageBox.question(self, "Forget", text) == QMessageBox.StandardButton.Yes:
-            self.run_decision(lambda lib: lib.forget(gid), f"Forgot {group_label(row)}.")
+        from core.privacy import forget  # one forget for every entry point (the Gallery tab's Delete too)
+
+        dlg = self.dialog = QMessageBox(QMessageBox.Icon.Question, "Forget", text,
+                                        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        dlg.setDefaultButton(QMessageBox.StandardButton.No)
+        dlg.button(QMessageBox.StandardButton.Yes).clicked.connect(
+            lambda: self.run_decision(lambda lib: forget(lib.settings, group=gid, library=lib),
+                                      f"Forgot {group_label(row)}."))
+        dlg.open()
 
     def _answer(self, suggestion: dict, yes: bool) -> None:
         person = suggestion["person"]

@@ -16,7 +16,7 @@ def load_faces(owner, jobs, library, groups: dict, done, limit: int = 12) -> Non
     """Load ``{key: group id}``'s best faces (with crops) in a job; ``done({key: [face dicts]})`` on the GUI
     thread while ``owner`` lives. A group id of None or -1 has no faces here (a person only in the gallery)."""
     def work():
-        return {k: library.store.faces_of(g, limit=limit, with_crops=True) if g is not None and g >= 0 else []
+        return {k: library.faces_of(g, limit=limit, with_crops=True) if g is not None and g >= 0 else []
                 for k, g in groups.items()}
 
     job = Job(work, plain=True, name="faces of groups")

@@ -57,7 +57,7 @@ class GroupsModel(QAbstractListModel):
             return f"{group_label(r)}\n{count_text(r['faces'])}" + (", hidden" if r["hidden"] else "")
         if role == Qt.ItemDataRole.DecorationRole and self.library is not None:
             group = None if r["id"] == UNSORTED else r["id"]
-            return cached_icon(self._icons, r["id"], lambda: self.library.store.thumbnail(group))
+            return cached_icon(self._icons, r["id"], lambda: self.library.cover(group))
         if role == Qt.ItemDataRole.ForegroundRole and (r["name"] is None or r["hidden"]):
             return QColor(110, 110, 110)
         if role == Qt.ItemDataRole.SizeHintRole:
@@ -119,7 +119,7 @@ class FacesModel(QAbstractListModel):
     def fetchMore(self, parent=QModelIndex()) -> None:
         if not self._more:
             return
-        page = self.library.store.faces_of(None if self.group == UNSORTED else self.group, limit=PAGE,
+        page = self.library.faces_of(None if self.group == UNSORTED else self.group, limit=PAGE,
                                            offset=len(self.rows))
         self._more = len(page) == PAGE
         if page:
@@ -135,7 +135,7 @@ class FacesModel(QAbstractListModel):
             return None
         f = self.rows[index.row()]
         if role == Qt.ItemDataRole.DecorationRole:
-            return cached_icon(self._icons, f["id"], lambda: self.library.store.crop(f["id"]))
+            return cached_icon(self._icons, f["id"], lambda: self.library.crop(f["id"]))
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{f['photo']}\n{f['taken'] or 'no date'}; quality {f['quality']:.2f}" + \
                 ("; placed by you" if f["pinned"] else "")

@@ -192,7 +192,7 @@ class PeoplePanel(Decisions, QWidget):
         gen = self._generation
 
         def work():
-            return {"rows": lib.store.people(), "counts": lib.store.counts(), "folders": lib.store.folders(),
+            return {"rows": lib.groups(), "counts": lib.counts(), "folders": [f["path"] for f in lib.folders()],
                     "last": lib.last_decision()}
 
         job = Job(work, plain=True, name="people refresh")

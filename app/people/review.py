@@ -41,7 +41,7 @@ class ReviewQueue(QFrame):
         def work():
             items = library.review(limit=50)
             for s in items:   # the face shown with each question, read here rather than on the GUI thread
-                s["crop"] = library.store.thumbnail(s["id"]) if s["kind"] == "group" else library.store.crop(s["id"])
+                s["crop"] = library.cover(s["id"]) if s["kind"] == "group" else library.crop(s["id"])
             return items
 
         job = Job(work, plain=True, name="review queue")

@@ -16,7 +16,7 @@ def _proposal(library, group: int) -> dict:
     from core.library.review import same_person_test
 
     parts = library.propose_split(group)
-    faces = {f["id"]: f for f in library.store.faces_of(group, with_crops=True)}
+    faces = {f["id"]: f for f in library.faces_of(group, with_crops=True)}
     test = same_person_test(library, parts[0], parts[1]) if len(parts) == 2 else None
     return {"parts": parts, "faces": [[faces[i] for i in p[:SHOWN] if i in faces] for p in parts], "test": test}
 

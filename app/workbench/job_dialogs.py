@@ -300,7 +300,9 @@ class FinetuneDialog(_JobDialog):
         return cls(trainable, gallery, default, parent)
 
     def problem(self) -> str | None:
-        if not (Path(self.gallery.text()) / "gallery.db").exists():
+        from core.gallery import gallery_exists
+
+        if not gallery_exists(Path(self.gallery.text())):
             return "Choose a gallery folder (it holds gallery.db)."
         if not self.init.currentText():
             return "No trainable pretrained model is fetched yet (facerec models fetch sface)."

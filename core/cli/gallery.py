@@ -77,10 +77,12 @@ def cmd_gallery(args) -> tuple[dict, int]:
     if a in KEYS:
         return protect(args), 0
     if a == "forget" or (a == "audit" and rest[0]):
-        from core.library.privacy import audit_person, forget_everywhere
+        from core import privacy
 
-        fn = forget_everywhere if a == "forget" else audit_person
-        return fn(rest[0], settings_from(args), library=getattr(args, "library", None)), 0
+        library = getattr(args, "library", None)
+        if a == "forget":
+            return privacy.forget(settings_from(args), name=rest[0], library_dir=library), 0
+        return privacy.audit(rest[0], settings_from(args), library=library), 0
     with gallery_from(args, with_analyzer=a in NEEDS_MODEL) as g:
         if a == "list":
             people = g.list()
@@ -113,42 +115,11 @@ def cmd_gallery(args) -> tuple[dict, int]:
 
 
 def protect(args) -> dict:
-    """``gallery encrypt | rekey | decrypt``: the gallery's and the photo library's folders, in place."""
-    from core.gallery.store import DB_NAME, DERIVED
-    from core.library import default_library_dir
-    from core.library.store import DB_NAME as LIB_DB
-    from core.library.store import DERIVED as LIB_DERIVED
-    from core.storage import decrypt_folder, encrypt_folder, keys
+    """``gallery encrypt | rekey | decrypt``: every folder that holds faces, in place (:mod:`core.privacy`)."""
+    from core.privacy import protect as protect_all
 
-    settings = settings_from(args)
-    folders = [(settings.gallery_dir(), DB_NAME, DERIVED, "gallery"),
-               (Path(args.library) if args.library else default_library_dir(), LIB_DB, LIB_DERIVED, "photo library")]
-    done = []
-    for root, db, derived, what in folders:
-        if not (root / db).exists():
-            continue
-        state = keys.protection(root)
-        if args.action == "decrypt":
-            if state == "none":
-                continue
-            if not args.yes:
-                raise UsageError("Decrypting stores every face and embedding as plain files again; add --yes to "
-                                 "confirm.")
-            decrypt_folder(root, db, derived, what)
-            done.append({"folder": str(root), "what": what, "protection": "none",
-                         "note": "set encrypt = false in the settings ([privacy]) to keep new ones plain too"})
-        elif args.action == "rekey" or state == "none":
-            pw = keys.ask_passphrase(f"{what}'s new passphrase", "FACEREC_NEW_PASSPHRASE", confirm=True) \
-                if args.protect == "passphrase" else None
-            v = encrypt_folder(root, db, derived, what, args.protect, pw)
-            done.append({"folder": str(root), "what": what, "protection": v.protection, "was": state})
-        else:
-            done.append({"folder": str(root), "what": what, "protection": state, "note": "already encrypted"})
-    if not done:
-        if args.action == "decrypt" and any((root / db).exists() for root, db, *_ in folders):
-            return {"decrypt": [], "note": "the gallery and the photo library are not encrypted: nothing to do"}
-        raise UsageError("There is no gallery or photo library to " + args.action + " yet.")
-    return {args.action: done}
+    return protect_all(args.action, settings_from(args), library=args.library, protection=args.protect,
+                       yes=args.yes)
 
 
 def register(sub) -> None:

@@ -20,10 +20,11 @@ def library_from(args, with_analyzer: bool = False, create: bool = False):
     from pathlib import Path
 
     from core.library import Library, default_library_dir
+    from core.library.store import LAYOUT
 
     settings = settings_from(args)
     root = Path(args.library).expanduser() if args.library else default_library_dir()
-    if not create and not (root / "library.db").exists():
+    if not create and not LAYOUT.exists(root):
         raise UsageError(f"There is no photo library at {root} yet; scan a folder first: facerec scan FOLDER"
                          + (f" --library {args.library}" if args.library else "") + ".")
     analyzer = None

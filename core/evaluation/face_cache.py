@@ -9,7 +9,6 @@ embeddings may be of the user's own photos.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,30 +17,39 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from core.errors import BadInput, Cancelled, GalleryError
+from core.errors import BadInput, Cancelled, WrongKey
 from core.faces import DetectedFace, align_face, load_image
 from core.fileutil import sha256_file
 from core.paths import cache_dir
-from core.storage import connect, keys, prepare
+from core.storage import StoreLayout, connect, declare, keys, open_store
 
 ProgressFn = Callable[[int, int, str], None]
 PICKS = ("centre", "largest")
 
 
-def _db_path() -> Path:
-    return cache_dir() / "eval" / "faces.sqlite"
+# embeddings of the user's own photos (folders, open-set runs): a folder that holds faces, like a gallery
+LAYOUT = declare(StoreLayout("evaluation cache", "faces.sqlite", home=lambda _settings=None: cache_dir() / "eval"))
 
 
 class FaceCache:
-    def __init__(self, path: Path | None = None):
-        self.path = Path(path or _db_path())
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:  # embeddings of the user's own photos (folders, open-set runs): encrypted like a gallery
-            vault = prepare(self.path.parent, self.path.name, "evaluation cache")
-        except GalleryError:  # its key is gone (a copied cache folder): start a new cache beside it
-            self.path = self.path.with_name(f"{self.path.stem}-{os.getpid()}{self.path.suffix}")
-            vault = keys.Vault(self.path.parent)
-        self.con = connect(self.path, vault.key, timeout=60)
+    """The cache in ``root`` (default: the app's cache folder's ``eval``), encrypted like a gallery. A cache
+    whose key file or keyring entry is gone (a copied folder) cannot be read by anyone: it is removed and a
+    new one started; a wrong passphrase is an error, as for any store."""
+
+    def __init__(self, root: Path | None = None, encrypt: bool = True):
+        self.root = Path(root or LAYOUT.home())
+        self.path = LAYOUT.database(self.root)
+        try:
+            self._lock, self.vault, self.con = open_store(self.root, LAYOUT, True, encrypt,
+                                                          lambda p, key: connect(p, key, timeout=60))
+        except WrongKey:
+            doc = keys.read_vault(self.root)
+            if doc is None or doc["protection"] == "passphrase":
+                raise
+            for p in LAYOUT.files(self.root):
+                p.unlink(missing_ok=True)
+            self._lock, self.vault, self.con = open_store(self.root, LAYOUT, True, encrypt,
+                                                          lambda p, key: connect(p, key, timeout=60))
         self.con.execute("PRAGMA journal_mode=WAL")
         self.con.execute("CREATE TABLE IF NOT EXISTS detections (image TEXT, detector TEXT, faces TEXT, "
                          "PRIMARY KEY (image, detector))")
@@ -71,8 +79,21 @@ class FaceCache:
             self.con.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?)",
                                  [(k, np.asarray(v, "<f4").tobytes()) for k, v in items])
 
+    def forget_images(self, image_hashes: set[str]) -> int:
+        """Remove what is cached of these images (their SHA-256): detections and embeddings; returns rows."""
+        if not image_hashes:
+            return 0
+        n = 0
+        with self.lock, self.con:
+            for h in image_hashes:
+                n += self.con.execute("DELETE FROM detections WHERE image = ?", (h,)).rowcount
+                n += self.con.execute("DELETE FROM embeddings WHERE key LIKE ?", (f"%{h}%",)).rowcount
+        self.con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return n
+
     def close(self) -> None:
         self.con.close()
+        self._lock.close()
 
 
 def detector_key(analyzer) -> str:

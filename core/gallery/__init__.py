@@ -11,5 +11,12 @@ May import: ``core.decide``, ``core.faces``, ``core.zoo`` and the shared top-lev
 from core.gallery.acceptance import Rejection
 from core.gallery.enroller import EnrollReport
 from core.gallery.service import Gallery, Match
+from core.gallery.store import LAYOUT
 
-__all__ = ["EnrollReport", "Gallery", "Match", "Rejection"]
+
+def gallery_exists(root) -> bool:
+    """Whether ``root`` holds a gallery (its database)."""
+    return LAYOUT.exists(root)
+
+
+__all__ = ["EnrollReport", "Gallery", "Match", "Rejection", "gallery_exists"]

@@ -31,7 +31,7 @@ from sqlalchemy import select
 from core.errors import GalleryCorrupt, GalleryError, UsageError
 from core.fileutil import atomic_path
 from core.gallery.schema import SCHEMA_VERSION, AuditEvent, EmbeddingRow, FaceRow, Identity, ModelRow
-from core.gallery.store import DB_NAME, open_engine
+from core.gallery.store import DB_NAME, LAYOUT, open_engine
 from core.storage.keys import SCRYPT, WrongKey, ask_passphrase
 from core.storage.migrate import export_database
 
@@ -239,7 +239,7 @@ def import_gallery(gallery, archive: Path, passphrase: str | None = None, plain:
                                    details={"identities": added_people, "faces": added_faces, "skipped": skipped}))
         finally:
             engine.dispose()
-    for stale in gallery.root.glob("index-*.faiss"):
+    for stale in LAYOUT.derived_files(gallery.root):
         stale.unlink(missing_ok=True)
     gallery.rebuild_index()
     return {"imported": str(archive), "new_identities": added_people, "faces": added_faces,

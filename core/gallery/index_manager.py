@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from core.gallery.index import VectorIndex, ids_fingerprint
-from core.gallery.store import GalleryStore
+from core.gallery.store import LAYOUT, GalleryStore
 
 
 class IndexManager:
@@ -85,7 +85,7 @@ class IndexManager:
             else:
                 self.rebuild()
             # other models' indexes hold these faces too: drop them so they are rebuilt without the faces
-            for other in self.store.root.glob("index-*.faiss"):
+            for other in LAYOUT.derived_files(self.store.root):
                 if other != self.path:
                     other.unlink(missing_ok=True)
             self._seen_version = None

@@ -18,13 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from core.errors import GalleryError, IdentityNotFound, UsageError
 from core.fileutil import shown
 from core.gallery.schema import SCHEMA_VERSION, AuditEvent, Base, EmbeddingRow, FaceRow, Identity, Meta, ModelRow
-from core.storage import checkpoint, connect, open_database, open_store
+from core.storage import StoreLayout, checkpoint, connect, declare, open_database, open_store
 
-DB_NAME = "gallery.db"
+# the gallery's folder: its database and the search indexes rebuilt from it (one per model)
+LAYOUT = declare(StoreLayout("gallery", "gallery.db", ("index-*.faiss",), home=lambda settings: settings.gallery_dir()))
+DB_NAME = LAYOUT.db
 MIGRATIONS: dict = {}  # MIGRATIONS[v] upgrades a gallery database at schema version v to v + 1
-
-
-DERIVED = ["index-*.faiss"]  # files rebuilt from the database (deleted when the gallery is re-keyed)
 
 
 def open_engine(db_path: Path, create: bool = True, key: bytes | None = None):
@@ -55,6 +54,8 @@ class GalleryStore:
     """One ``gallery.db``, encrypted when the folder has a key (new galleries do, when ``encrypt``). Thread-safe
     for the GUI's use (one session per call). While open, the folder cannot be re-keyed by another program."""
 
+    LAYOUT = LAYOUT
+
     def __init__(self, root: Path, create: bool = True, encrypt: bool = True):
         self.root = Path(root)
 
@@ -63,7 +64,7 @@ class GalleryStore:
             return engine, session, connect(path, key)
 
         self._lock, self.vault, (self.engine, self.Session, self._version_conn) = open_store(
-            self.root, DB_NAME, "gallery", create, encrypt, open_db)
+            self.root, LAYOUT, create, encrypt, open_db)
 
     @property
     def key(self) -> bytes | None:
@@ -221,6 +222,13 @@ class GalleryStore:
             per_model = dict(s.execute(select(EmbeddingRow.model_key, func.count()).join(FaceRow)
                                        .where(FaceRow.identity_id == ident.id).group_by(EmbeddingRow.model_key)).all())
         return {"faces_with_crops": int(faces), "embeddings": {k: int(v) for k, v in per_model.items()}}
+
+    def face_hashes(self, name: str) -> list[dict]:
+        """The person's faces: id and image key (the photo's SHA-256, then ``#`` and the box for some)."""
+        with self.Session() as s:
+            ident = self._get(s, name)
+            return [{"id": fid, "image_hash": h} for fid, h in
+                    s.execute(select(FaceRow.id, FaceRow.image_hash).where(FaceRow.identity_id == ident.id)).all()]
 
     def face_keys(self, face_ids: list[int]) -> dict[int, tuple[str, str]]:
         """{face id: (its person's name, its image hash and box key)} of the faces that exist."""

@@ -38,17 +38,9 @@ def compare(lib, a: int, b: int) -> dict:
     return same_person(lib, *mean_embedding(lib, a), *mean_embedding(lib, b))
 
 
-def _gallery(lib):
-    from core.gallery import Gallery
-
-    if not (lib.settings.gallery_dir() / "gallery.db").exists():
-        return None
-    return Gallery(lib.settings.gallery_dir(), settings=lib.settings, analyzer=lib._analyzer, create=False)
-
-
 def known_names(lib) -> list[str]:
     names = {p["name"] for p in lib.store.people() if p["name"]}
-    g = _gallery(lib)
+    g = lib.existing_gallery()
     if g is not None:
         with g:
             names.update(g.names())
@@ -66,7 +58,7 @@ def name_in_use(lib, person_id: int, name: str) -> NameInUse | None:
     else:
         if other is not None or lib.store.person(person_id).gallery_name == name:
             return None
-        g = _gallery(lib)
+        g = lib.existing_gallery()
         if g is None:
             return None
         with g:

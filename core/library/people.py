@@ -20,10 +20,9 @@ import numpy as np
 from core.errors import GalleryError
 from core.library.cluster import Params
 from core.library.grouper import Grouper
-from core.library.store import FaceArrays, LibraryStore
+from core.library.store import STATE_NAME, FaceArrays, LibraryStore
 from core.storage import SealBroken, read_maybe_sealed, write_maybe_sealed
 
-STATE_NAME = "grouping.npz"
 INCREMENTAL_SHARE = 0.1   # more new faces than this share of the grouped ones: group everything again
 
 

@@ -46,9 +46,9 @@ def _named_centroids(lib) -> tuple[dict[str, np.ndarray], dict[str, int]]:
             ids = [f["id"] for f in lib.store.faces_of(g["id"])]
             out[g["name"]] = centroid(lib.store.embeddings_of(ids, dim))
             counts[g["name"]] = len(ids)
-    gallery_dir = lib.settings.gallery_dir()
-    if (gallery_dir / "gallery.db").exists():
-        with lib._gallery() as gal:
+    gal = lib.existing_gallery()
+    if gal is not None:
+        with gal:
             if gal.model_key == lib.model_key:
                 for name, cent in gal.centroids().items():
                     out.setdefault(name, cent)

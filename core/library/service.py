@@ -20,19 +20,18 @@ from core.errors import Cancelled, GalleryError, UsageError
 from core.library import decisions as dec
 from core.library import naming
 from core.library.cluster import Params
-from core.library.people import INCREMENTAL_SHARE, STATE_NAME, Regrouper
+from core.library.people import INCREMENTAL_SHARE, Regrouper
 from core.library.review import propose_split, suggestions
 from core.library.scan import scan
 from core.library.schema import DecisionRow, PersonRow
-from core.library.store import LibraryStore
-from core.paths import data_dir
+from core.library.store import LAYOUT, STATE_NAME, LibraryStore
 
 ProgressFn = Callable[[int, int, str], None]
 ENROL_FACES = 20   # the best faces of a named group that are enrolled in the gallery (its centroid needs no more)
 
 
 def default_library_dir() -> Path:
-    return data_dir() / "library"
+    return LAYOUT.home()
 
 
 class Library:
@@ -140,6 +139,26 @@ class Library:
                 "groups": [{**{k: g[k] for k in ("id", "name", "hidden", "gallery_name")}, "count": g["faces"],
                             **({"faces": g["faces_list"]} if with_faces else {})} for g in groups],
                 "unsorted": unsorted}
+
+    # what the People tab shows, through the facade (the window never reaches into the store)
+    def groups(self) -> list[dict]:
+        """Every group: id, name, hidden, gallery_name, faces (count)."""
+        return self.store.people()
+
+    def counts(self) -> dict:
+        return self.store.counts()
+
+    def faces_of(self, group: int | None, limit: int | None = None, offset: int = 0,
+                 with_crops: bool = False) -> list[dict]:
+        """A group's faces (None: the unsorted ones), best first: id, box, quality, pinned, photo, taken[, crop]."""
+        return self.store.faces_of(group, limit=limit, offset=offset, with_crops=with_crops)
+
+    def cover(self, group: int | None) -> bytes | None:
+        """JPEG of the group's cover face."""
+        return self.store.thumbnail(group)
+
+    def crop(self, face_id: int) -> bytes | None:
+        return self.store.crop(face_id)
 
     def show(self, person_id: int) -> dict:
         p = self.store.person(person_id)
@@ -251,10 +270,16 @@ class Library:
 
     # ------------------------------------------------------------ the gallery
 
-    def _gallery(self):
+    def _gallery(self, create: bool = True):
         from core.gallery import Gallery
 
-        return Gallery(self.settings.gallery_dir(), settings=self.settings, analyzer=self._analyzer)
+        return Gallery(self.settings.gallery_dir(), settings=self.settings, analyzer=self._analyzer, create=create)
+
+    def existing_gallery(self):
+        """The settings' gallery, opened, when there is one (None otherwise): the library's people live there too."""
+        from core.gallery import gallery_exists
+
+        return self._gallery(create=False) if gallery_exists(self.settings.gallery_dir()) else None
 
     def enrol_in_gallery(self, person_id: int) -> dict:
         """Enrol a named group's best faces (quality first, at most ``ENROL_FACES``) as that person."""
@@ -322,17 +347,17 @@ class Library:
 
 def remove_library(root: Path) -> dict:
     """Delete a library folder: its database (and WAL), the grouping state, its key; never the photos."""
-    from core.storage.keys import VAULT, forget_wrapping_key, read_vault
+    from core.storage.keys import forget_wrapping_key, read_vault
     from core.storage.migrate import LOCKS
 
     root = Path(root)
-    if not (root / "library.db").exists():
+    if not LAYOUT.exists(root):
         raise GalleryError(f"No photo library at {root}.")
     from core.storage import folder_lock
 
     with folder_lock(root, exclusive=True, what="photo library"):
         doc = read_vault(root)
-        files = [p for p in root.iterdir() if p.name.startswith(("library.db", STATE_NAME, VAULT))]
+        files = LAYOUT.files(root)
         for p in files:
             p.unlink()
         if doc is not None:

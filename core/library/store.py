@@ -27,9 +27,14 @@ from core.library.schema import (
     PhotoRow,
     RejectionRow,
 )
-from core.storage import checkpoint, open_database, open_store
+from core.paths import data_dir
+from core.storage import StoreLayout, checkpoint, declare, open_database, open_store
 
-DB_NAME = "library.db"
+# the library's folder: its database and the grouping state derived from it
+STATE_NAME = "grouping.npz"
+LAYOUT = declare(StoreLayout("photo library", "library.db", (STATE_NAME,),
+                             home=lambda _settings=None: data_dir() / "library"))
+DB_NAME = LAYOUT.db
 
 
 @dataclass
@@ -54,17 +59,18 @@ def content_key(sha256: str, box, path: str = "") -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") >> 1
 
 
-DERIVED = ["grouping.npz"]  # files rebuilt from the database (deleted when the library is re-keyed)
 
 
 class LibraryStore:
     """One ``library.db``, encrypted when the folder has a key (new libraries do, when ``encrypt``); one
     session per call (safe for the GUI's worker threads)."""
 
+    LAYOUT = LAYOUT
+
     def __init__(self, root: Path, create: bool = True, encrypt: bool = True):
         self.root = Path(root)
         self._lock, self.vault, (self.engine, self.Session) = open_store(
-            self.root, DB_NAME, "photo library", create, encrypt,
+            self.root, LAYOUT, create, encrypt,
             lambda path, key: open_database(path, Base, Meta, SCHEMA_VERSION, create=create, what="photo library",
                                             key=key))
 

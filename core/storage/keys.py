@@ -26,7 +26,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import GalleryCorrupt, GalleryError
+from core.errors import GalleryCorrupt, GalleryError, PassphraseNeeded, WrongKey
 from core.fileutil import write_bytes_atomic
 from core.paths import config_dir
 
@@ -39,12 +39,7 @@ _PROMPT = None                            # callable(folder, what) -> passphrase
 _KEYRING_OK: bool | None = None
 
 
-class WrongKey(GalleryError):
-    kind = "wrong_key"
-
-
-class PassphraseNeeded(GalleryError):
-    kind = "passphrase_needed"
+__all__ = ["PassphraseNeeded", "Vault", "WrongKey"]
 
 
 @dataclass
@@ -70,12 +65,14 @@ def read_vault(root: Path) -> dict | None:
     p = vault_path(root)
     if not p.exists():
         return None
+    damaged = f"{p} is damaged, so the data beside it cannot be decrypted."
     try:
         doc = json.loads(p.read_text())
-        assert isinstance(doc, dict) and doc.get("protection") in PROTECTIONS
-        return doc
-    except (OSError, ValueError, AssertionError) as exc:
-        raise GalleryCorrupt(f"{p} is damaged, so the data beside it cannot be decrypted.") from exc
+    except (OSError, ValueError) as exc:
+        raise GalleryCorrupt(damaged) from exc
+    if not isinstance(doc, dict) or doc.get("protection") not in PROTECTIONS or not isinstance(doc.get("id"), str):
+        raise GalleryCorrupt(damaged)
+    return doc
 
 
 def protection(root: Path) -> str:

@@ -23,6 +23,7 @@ from typing import TypeVar
 from core.errors import Cancelled, GalleryError, StoreBusy
 from core.fileutil import fsync_dir, write_bytes_atomic
 from core.storage import keys
+from core.storage.layout import StoreLayout
 
 JOURNAL = "migration.json"
 T = TypeVar("T")
@@ -183,11 +184,11 @@ def _new_db(root: Path, db: str, src_key: bytes | None, dest_key: bytes | None) 
     os.replace(partial, new)
 
 
-def encrypt_folder(root: Path, db: str, derived: list[str], what: str, protection: str = "auto",
+def encrypt_folder(root: Path, layout: StoreLayout, protection: str = "auto",
                    passphrase: str | None = None) -> keys.Vault:
     """A plain folder encrypted under a new data key (or an encrypted one re-keyed: a new data key, and the
     protection and passphrase given)."""
-    root = Path(root)
+    root, db, what = Path(root), layout.db, layout.what
     with folder_lock(root, exclusive=True, what=what):
         recover(root)
         old = keys.read_vault(root)
@@ -196,32 +197,31 @@ def encrypt_folder(root: Path, db: str, derived: list[str], what: str, protectio
         _new_db(root, db, old_key, key)
         doc = keys.new_vault_doc(root, key, what, protection, passphrase)
         keys.write_vault(root, doc, f"{keys.VAULT}.new")
-        _commit(root, {db: f"{db}.new", keys.VAULT: f"{keys.VAULT}.new"},
-                [p.name for pattern in derived for p in root.glob(pattern)])
+        _commit(root, {db: f"{db}.new", keys.VAULT: f"{keys.VAULT}.new"}, [p.name for p in layout.derived_files(root)])
         if old:
             keys.forget_wrapping_key(old)
         return keys.Vault(root, doc["id"], doc["protection"], key)
 
 
-def decrypt_folder(root: Path, db: str, derived: list[str], what: str, passphrase: str | None = None) -> None:
+def decrypt_folder(root: Path, layout: StoreLayout, passphrase: str | None = None) -> None:
     """An encrypted folder stored plain again (on the user's explicit request)."""
-    root = Path(root)
+    root, db, what = Path(root), layout.db, layout.what
     with folder_lock(root, exclusive=True, what=what):
         recover(root)
         old = keys.read_vault(root)
         if old is None:
             raise GalleryError(f"The {what} at {root} is not encrypted.")
         _new_db(root, db, keys.unwrap(root, old, what, passphrase), None)
-        _commit(root, {db: f"{db}.new"}, [keys.VAULT, *[p.name for pattern in derived for p in root.glob(pattern)]])
+        _commit(root, {db: f"{db}.new"}, [keys.VAULT, *[p.name for p in layout.derived_files(root)]])
         keys.forget_wrapping_key(old)
 
 
-def prepare(root: Path, db: str, what: str, create: bool = True, encrypt_new: bool = True,
+def prepare(root: Path, layout: StoreLayout, create: bool = True, encrypt_new: bool = True,
             passphrase: str | None = None) -> keys.Vault:
     """What a store does before opening its folder: finish or discard an interrupted migration, then the
     folder's key: its vault's, a new one for a new folder (when ``encrypt_new``), or none for a plain folder
     (an earlier version's, or one the user decrypted)."""
-    root = Path(root)
+    root, db, what = Path(root), layout.db, layout.what
     if root.is_dir():
         recover(root)
     if keys.read_vault(root) is not None:
@@ -231,11 +231,11 @@ def prepare(root: Path, db: str, what: str, create: bool = True, encrypt_new: bo
     return keys.Vault(root)
 
 
-def open_store(root: Path, db: str, what: str, create: bool, encrypt_new: bool,
+def open_store(root: Path, layout: StoreLayout, create: bool, encrypt_new: bool,
                open_db: Callable[[Path, bytes | None], T]) -> tuple[contextlib.ExitStack, keys.Vault, T]:
     """Open a store's folder: (its shared lock, held until the stack is closed; its vault; ``open_db(database
-    path, data key or None)``). Nothing stays locked when opening fails."""
-    root = Path(root)
+    path, data key or None)``). Nothing stays locked when opening fails. The one way every store opens."""
+    root, db, what = Path(root), layout.db, layout.what
     if root.exists() and not root.is_dir():
         raise GalleryError(f"{root} is a file, not a {what} folder.")
     if not create and not (root / db).exists():
@@ -248,7 +248,7 @@ def open_store(root: Path, db: str, what: str, create: bool, encrypt_new: bool,
         fresh = not (root / db).exists()
         with waiting_lock(root, CREATE_LOCK, what, timeout=120, doing="being created") if fresh \
                 else contextlib.nullcontext():
-            vault = prepare(root, db, what, create=create, encrypt_new=encrypt_new)
+            vault = prepare(root, layout, create=create, encrypt_new=encrypt_new)
             if create:
                 new_file(root / db)
             opened = open_db(root / db, vault.key)

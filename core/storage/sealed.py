@@ -14,7 +14,7 @@ import os
 import struct
 from pathlib import Path
 
-from core.errors import GalleryCorrupt
+from core.errors import SealBroken
 from core.fileutil import write_bytes_atomic
 
 MAGIC = b"FRSEAL\x01\x00"
@@ -22,8 +22,7 @@ HEADER = struct.Struct("<8s16sI")
 CHUNK = 4 << 20
 
 
-class SealBroken(GalleryCorrupt):
-    kind = "seal_broken"
+__all__ = ["SealBroken", "read_maybe_sealed", "seal", "unseal", "write_maybe_sealed"]
 
 
 def _aead(key: bytes, salt: bytes):

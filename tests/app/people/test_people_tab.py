@@ -199,3 +199,27 @@ def test_a_long_group_opens_in_pages(scanned_panel, qtbot):
     biggest = max((r for r in p.groups.rows if r["id"] != UNSORTED), key=lambda r: r["faces"])
     p.faces.show_group(p.library, biggest["id"])
     assert p.faces.rowCount() == biggest["faces"] and not p.faces.canFetchMore(QModelIndex())
+
+
+def test_forget_by_click_leaves_no_byte_of_the_person_in_any_folder(scanned_panel, qtbot, tmp_path):
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.core.storage.test_privacy import files_under, leaks
+
+    p = scanned_panel
+    gid = people_ids(p)[0]
+    lib = p.library
+    ids = [f["id"] for f in lib.faces_of(gid)]
+    vectors = lib.store.embeddings_of(ids, lib.spec.embedding_size)
+    crops = [lib.crop(i) for i in ids]
+    p.run_decision(lambda lib: lib.name(gid, "Ada Lovelace"), "named")      # enrolled in the gallery too
+    wait_idle(qtbot, p)
+    select_group(qtbot, p, gid)
+    button(qtbot, p, "Forget ...")
+    dlg = p.dialog
+    assert isinstance(dlg, QMessageBox) and dlg.isVisible()
+    qtbot.mouseClick(dlg.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, p)
+    assert gid not in people_ids(p) and p.notice.text().startswith("Forgot")
+    folders = [lib.root, lib.settings.gallery_dir()]
+    assert leaks(files_under(*folders), vectors, [b"Ada Lovelace"], [c for c in crops if c]) == []

@@ -110,7 +110,7 @@ def test_odd_paths_and_settings_are_one_sentence_and_create_nothing(tmp_path):
 def test_forget_leaves_no_name_in_any_table_and_lists_the_exports(tmp_path):
     from core.gallery.archive import export_gallery
     from core.library import Library
-    from core.library.privacy import forget_everywhere
+    from core.privacy import forget
 
     settings = Settings(gallery=str(tmp_path / "gallery"), encrypt=False)
     with Gallery(settings.gallery_dir(), settings=settings, analyzer=FakeAnalyzer()) as g:
@@ -126,7 +126,7 @@ def test_forget_leaves_no_name_in_any_table_and_lists_the_exports(tmp_path):
         with lib.store.Session.begin() as s:
             s.add(DecisionRow(kind="name", summary={"group": 1, "name": "José Ada"},
                               undo={"people_updated": {"1": {"name": "José Ada"}}}))
-    out = forget_everywhere("José Ada", settings, library=tmp_path / "lib")
+    out = forget(settings, "José Ada", library_dir=tmp_path / "lib")
     assert [e["file"] for e in out["exports"]] == [str((tmp_path / "backup.facerec").resolve())]
     for db in (tmp_path / "gallery" / "gallery.db", tmp_path / "lib" / "library.db"):
         con = sqlite3.connect(db)
@@ -141,7 +141,7 @@ def test_forget_leaves_no_name_in_any_table_and_lists_the_exports(tmp_path):
 
 def test_forget_across_two_passphrases_erases_nothing_when_one_is_wrong(tmp_path, monkeypatch):
     from core.library import Library
-    from core.library.privacy import forget_everywhere
+    from core.privacy import forget
     from core.storage import keys
 
     settings = Settings(gallery=str(tmp_path / "gallery"))
@@ -155,7 +155,7 @@ def test_forget_across_two_passphrases_erases_nothing_when_one_is_wrong(tmp_path
     before = {p: p.read_bytes() for p in (tmp_path / "gallery").iterdir() if p.is_file()}
     monkeypatch.setenv("FACEREC_PASSPHRASE", "gallery one")      # right for the gallery, wrong for the library
     with pytest.raises(keys.WrongKey):
-        forget_everywhere("Ada", settings, library=tmp_path / "lib")
+        forget(settings, "Ada", library_dir=tmp_path / "lib")
     assert {p: p.read_bytes() for p in (tmp_path / "gallery").iterdir() if p.is_file()} == before
 
 
@@ -172,3 +172,20 @@ def test_an_enrolment_goes_on_past_a_file_name_that_is_not_utf8(tmp_path):
         rep = g.enroll("Ada", [photo(Path(odd), 1, 0), photo(tmp_path / "b.png", 1, 1)])
         assert rep.added == 2
         assert sorted(f["source_path"] for f in g.faces("Ada")) == [str(tmp_path / "b.png"), f"{tmp_path}/caf\\xe9.png"]
+
+
+def test_an_evaluation_cache_whose_key_is_gone_is_started_again_in_place(tmp_path):
+    import numpy as np
+
+    from core.evaluation.face_cache import FaceCache
+    from core.storage import keys
+
+    cache = FaceCache(tmp_path / "eval")
+    cache.put_embeddings([("k", np.ones(4, np.float32))])
+    cache.close()
+    doc = keys.read_vault(tmp_path / "eval")
+    keys.forget_wrapping_key(doc)                      # a copied cache folder: its key stayed on the old machine
+    cache = FaceCache(tmp_path / "eval")
+    assert cache.embedding("k") is None and keys.read_vault(tmp_path / "eval")["id"] != doc["id"]
+    cache.close()
+    assert sorted(p.name for p in (tmp_path / "eval").glob("faces*.sqlite")) == ["faces.sqlite"]  # one cache, not one a process

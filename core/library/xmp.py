@@ -1,0 +1,472 @@
+"""Face names in XMP: read the face regions other tools stored, write ours to a sidecar.
+
+Read: MWG regions (``mwg-rs:Regions``: digiKam, Lightroom, Picasa, Apple Photos exports, Mylio; attribute or
+element form) and Microsoft People tags (``MP:RegionInfo``), from the packet embedded in the photo (JPEG APP1,
+PNG iTXt, TIFF, WebP, HEIC: what Pillow exposes, no pixel decoded) and from the sidecars ``photo.jpg.xmp`` and
+``photo.xmp``. All are merged, sidecars first; a face already read (same name, boxes overlapping by IoU >= 0.5)
+is not repeated. Only faces (MWG ``Type`` Face or absent) with a non-empty name are returned, clipped to the
+image. A bad photo never raises: each problem is one warning sentence (malformed XML, packets over 4 MB,
+DOCTYPE/ENTITY declarations (entity bombs), text that is not UTF-8, unusable numbers, faces outside the image).
+
+Orientation rule. The MWG Guidelines for Handling Image Metadata 2.0 (section 5.9, with 5.4) say: "Region
+metadata is applied to the stored image. When applying a rotation by applying Exif Orientation, the rotation
+must be applied to the regions as well". Microsoft People tags are likewise relative to the stored, unrotated
+image, and exiftool's ``rotate_regions.config`` turns both the same way. So region coordinates are normalised
+(0..1) to the image *as stored*, and ``mwg-rs:AppliedToDimensions`` holds the stored width and height in
+pixels. We apply the EXIF orientation to reach our convention, boxes ``[x, y, w, h]`` in full-size pixels of the
+upright (EXIF-rotated) image; :func:`write_sidecar` does the reverse. One tolerance: when the orientation turns
+the photo by 90 degrees and ``AppliedToDimensions`` has the upright aspect ratio and not the stored one, the
+writer measured the displayed image, and its MWG regions are taken as upright.
+MWG ``stArea:x/y`` is the box *centre*; MP ``Rectangle`` is "left, top, width, height".
+"""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+from PIL import Image
+
+from core.errors import BadValue, FaceRecError, SidecarNotWritten
+from core.faces import imageio as _imageio  # noqa: F401  (registers the HEIC opener and Pillow's pixel limit)
+from core.fileutil import shown, write_bytes_atomic
+
+MAX_PACKET_BYTES = 4 << 20     # larger XMP packets and sidecars are refused unread
+SAME_FACE_IOU = 0.5            # two boxes of one name overlapping this much are one face
+
+NS = {"x": "adobe:ns:meta/", "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+      "mwg-rs": "http://www.metadataworkinggroup.com/schemas/regions/",
+      "stDim": "http://ns.adobe.com/xap/1.0/sType/Dimensions#", "stArea": "http://ns.adobe.com/xmp/sType/Area#",
+      "MP": "http://ns.microsoft.com/photo/1.2/", "MPRI": "http://ns.microsoft.com/photo/1.2/t/RegionInfo#",
+      "MPReg": "http://ns.microsoft.com/photo/1.2/t/Region#", "xml": "http://www.w3.org/XML/1998/namespace"}
+
+
+def _q(name: str) -> str:
+    """'mwg-rs:Name' -> '{uri}Name' (ElementTree's notation)."""
+    prefix, local = name.split(":")
+    return f"{{{NS[prefix]}}}{local}"
+
+
+RDF, DESC, LI = _q("rdf:RDF"), _q("rdf:Description"), _q("rdf:li")
+ARRAYS = {_q("rdf:Bag"), _q("rdf:Seq"), _q("rdf:Alt")}
+Value = ET.Element | str | None
+
+
+@dataclass
+class Region:
+    """A named face: ``box`` [x, y, w, h] in full-size pixels of the upright image; ``kind`` "mwg" or "mp";
+    ``source`` the file (photo or sidecar) it was read from."""
+
+    name: str
+    box: list[float]
+    kind: str
+    source: str
+
+
+@dataclass
+class _Geometry:
+    size: tuple[int, int]      # upright (W, H) in pixels
+    orientation: int           # EXIF orientation 1..8
+
+    @property
+    def stored(self) -> tuple[int, int]:
+        w, h = self.size
+        return (h, w) if self.orientation >= 5 else (w, h)
+
+
+# EXIF orientation: a normalised point (u, v) of the stored image -> the same point of the upright image
+_MAP = {1: lambda u, v: (u, v), 2: lambda u, v: (1 - u, v), 3: lambda u, v: (1 - u, 1 - v),
+        4: lambda u, v: (u, 1 - v), 5: lambda u, v: (v, u), 6: lambda u, v: (1 - v, u),
+        7: lambda u, v: (1 - v, 1 - u), 8: lambda u, v: (v, 1 - u)}
+_INVERSE = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 8, 7: 7, 8: 6}
+
+
+def _turn(box: Sequence[float], orientation: int) -> list[float]:
+    """A normalised [left, top, w, h] through an orientation's point map."""
+    f = _MAP[orientation]
+    (x0, y0), (x1, y1) = f(box[0], box[1]), f(box[0] + box[2], box[1] + box[3])
+    return [min(x0, x1), min(y0, y1), abs(x1 - x0), abs(y1 - y0)]
+
+
+def _same_face(name_a: str, a: Sequence[float], name_b: str, b: Sequence[float]) -> bool:
+    """Same name (case and spaces aside) and boxes overlapping by IoU >= SAME_FACE_IOU."""
+    iw = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    union = a[2] * a[3] + b[2] * b[3] - iw * ih
+    return (name_a.strip().casefold() == name_b.strip().casefold() and union > 0
+            and iw * ih / union >= SAME_FACE_IOU)
+
+
+# ---------------------------------------------------------------------------------------------------- parsing
+
+def _parse(data: bytes | str) -> tuple[ET.Element, dict[str, str]]:
+    """An XMP packet -> (its root element, {namespace uri: prefix}); ValueError with the reason when unusable."""
+    if len(data) > MAX_PACKET_BYTES:
+        raise ValueError(f"its XMP is {len(data) / 2**20:.1f} MB, over the {MAX_PACKET_BYTES >> 20} MB read")
+    try:
+        text = data if isinstance(data, str) else data.decode(
+            "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("its XMP is not UTF-8 text") from None
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        raise ValueError("its XMP declares a DOCTYPE or entities, which XMP never needs (refused unread)")
+    for start_tag, end_tag in (("<x:xmpmeta", "</x:xmpmeta>"), ("<rdf:RDF", "</rdf:RDF>")):
+        start, end = text.find(start_tag), text.rfind(end_tag)
+        if 0 <= start < end:   # the packet without its wrapper, padding or trailing bytes
+            text = text[start:end + len(end_tag)]
+            break
+    parser = ET.XMLPullParser(events=("start", "start-ns"))
+    try:
+        parser.feed(text)
+        parser.close()
+    except ET.ParseError as exc:
+        raise ValueError(f"its XMP is not well-formed XML ({exc})") from None
+    events = list(parser.read_events())
+    roots = [obj for event, obj in events if event == "start"]
+    if not roots:
+        raise ValueError("its XMP is empty")
+    return roots[0], {obj[1]: obj[0] for event, obj in reversed(events) if event == "start-ns"}
+
+
+def _struct(el: ET.Element) -> dict[str, Value]:
+    """The fields of an RDF struct node (property element, rdf:li or rdf:Description) in any RDF form."""
+    rdf_ns = f"{{{NS['rdf']}}}"
+    out: dict[str, Value] = {k: v for k, v in el.attrib.items() if not k.startswith((rdf_ns, f"{{{NS['xml']}}}"))}
+    for child in el:
+        if child.tag == DESC:
+            out.update(_struct(child))
+        elif not child.tag.startswith(rdf_ns):
+            out.setdefault(child.tag, child)
+    return out
+
+
+def _text(value: Value) -> str:
+    if not isinstance(value, ET.Element):
+        return (value or "").strip()
+    for arr in value:
+        if arr.tag in ARRAYS:   # a language alternative or a list: its first item
+            return next(((li.text or "").strip() for li in arr if li.tag == LI), "")
+    return (value.text or "").strip()
+
+
+def _items(value: Value) -> list[ET.Element]:
+    """The rdf:li of an array-valued property."""
+    for node in [value, *value.findall(DESC)] if isinstance(value, ET.Element) else []:
+        for arr in node:
+            if arr.tag in ARRAYS:
+                return [li for li in arr if li.tag == LI]
+    return []
+
+
+def _numbers(values: Sequence[str]) -> list[float]:
+    nums = [float(v) for v in values]
+    if not all(math.isfinite(n) for n in nums):
+        raise ValueError("not a finite number")
+    return nums
+
+
+def _descriptions(root: ET.Element) -> list[ET.Element]:
+    """The top-level rdf:Description elements, which hold the properties."""
+    rdf = root if root.tag == RDF else root.find(RDF)
+    return [] if rdf is None else rdf.findall(DESC)
+
+
+def _mwg_info(regions: Value) -> tuple[tuple[float, float] | None, list[ET.Element]]:
+    """(AppliedToDimensions (w, h) in pixels or None, the rdf:li of the RegionList)."""
+    info = _struct(regions) if isinstance(regions, ET.Element) else {}
+    dims = info.get(_q("mwg-rs:AppliedToDimensions"))
+    d = _struct(dims) if isinstance(dims, ET.Element) else {}
+    try:
+        w, h = _numbers([_text(d.get(_q("stDim:w"))), _text(d.get(_q("stDim:h")))])
+        ok = w > 0 and h > 0 and _text(d.get(_q("stDim:unit"))).lower() in ("", "pixel")
+    except ValueError:
+        ok = False
+    return ((w, h) if ok else None), _items(info.get(_q("mwg-rs:RegionList")))
+
+
+def _measured_upright(atd: tuple[float, float] | None, geom: _Geometry) -> bool:
+    """True when AppliedToDimensions has the upright aspect ratio of a photo turned by 90 degrees, not the stored."""
+    sw, sh = geom.stored
+    if atd is None or geom.orientation < 5 or sw == sh:
+        return False
+    ratio = atd[0] / atd[1]
+    return abs(ratio * sw / sh - 1) < 0.02 and abs(ratio * sh / sw - 1) >= 0.02
+
+
+def _mwg_region(li: ET.Element) -> tuple[str, list[float]] | str | None:
+    """(name, normalised [left, top, w, h] as written), None when not a named face, or the problem."""
+    s = _struct(li)
+    name, kind = _text(s.get(_q("mwg-rs:Name"))), _text(s.get(_q("mwg-rs:Type")))
+    if not name or kind.lower() not in ("", "face"):
+        return None
+    area = s.get(_q("mwg-rs:Area"))
+    a = _struct(area) if isinstance(area, ET.Element) else {}
+    unit = _text(a.get(_q("stArea:unit"))).lower()
+    if unit not in ("", "normalized"):
+        return f"the face of {name!r} has area unit {unit!r}, not 'normalized'"
+    try:
+        x, y, w, h = _numbers([_text(a.get(_q(f"stArea:{k}"))) for k in "xywh"])
+    except ValueError:
+        return f"the face of {name!r} has no usable area"
+    return name, [x - w / 2, y - h / 2, w, h]
+
+
+def _mp_region(li: ET.Element) -> tuple[str, list[float]] | str | None:
+    s = _struct(li)
+    name = _text(s.get(_q("MPReg:PersonDisplayName")))
+    if not name:
+        return None
+    try:
+        left, top, w, h = _numbers(_text(s.get(_q("MPReg:Rectangle"))).split(","))
+        return name, [left, top, w, h]
+    except ValueError:
+        return f"the Microsoft face of {name!r} has no usable rectangle"
+
+
+def _to_pixels(box: Sequence[float], orientation: int, geom: _Geometry) -> list[float] | None:
+    """Normalised stored box -> upright pixel box clipped to the image; None when none of it is inside."""
+    if len(box) != 4 or box[2] <= 0 or box[3] <= 0:
+        return None
+    u = _turn(box, orientation)
+    x0, y0, x1, y1 = max(0.0, u[0]), max(0.0, u[1]), min(1.0, u[0] + u[2]), min(1.0, u[1] + u[3])
+    if x1 <= x0 or y1 <= y0:
+        return None
+    W, H = geom.size
+    return [round(x0 * W, 2), round(y0 * H, 2), round((x1 - x0) * W, 2), round((y1 - y0) * H, 2)]
+
+
+def _packet_regions(data: bytes | str, source: str, geom: _Geometry) -> tuple[list[Region], list[str]]:
+    label = shown(source)
+    try:
+        root, _ = _parse(data)
+    except ValueError as exc:
+        return [], [f"{label}: {exc}; its face names were not read."]
+    out: list[Region] = []
+    warnings: list[str] = []
+    for desc in _descriptions(root):
+        fields = _struct(desc)
+        atd, mwg = _mwg_info(fields.get(_q("mwg-rs:Regions")))
+        mp_info = fields.get(_q("MP:RegionInfo"))
+        mp = _items(_struct(mp_info).get(_q("MPRI:Regions"))) if isinstance(mp_info, ET.Element) else []
+        for kind, items, orientation, read in (
+                ("mwg", mwg, 1 if _measured_upright(atd, geom) else geom.orientation, _mwg_region),
+                ("mp", mp, geom.orientation, _mp_region)):
+            for li in items:
+                got = read(li)
+                if isinstance(got, str):
+                    warnings.append(f"{label}: {got}; it was skipped.")
+                elif got is not None:
+                    box = _to_pixels(got[1], orientation, geom)
+                    if box is None:
+                        warnings.append(f"{label}: the face of {got[0]!r} lies outside the image; it was skipped.")
+                    else:
+                        out.append(Region(got[0], box, kind, source))
+    return out, warnings
+
+
+# ---------------------------------------------------------------------------------------------------- reading
+
+def sidecar_paths(photo_path: str | Path) -> list[Path]:
+    """The sidecars a photo may have, in reading order: ``photo.jpg.xmp`` then ``photo.xmp``."""
+    p = Path(photo_path)
+    return [p.with_name(p.name + ".xmp"), p.with_suffix(".xmp")]
+
+
+def _probe(photo: Path) -> tuple[_Geometry, bytes | str | None]:
+    """(the photo's geometry, its embedded XMP packet or None), from the header: no pixel is decoded."""
+    with Image.open(photo) as img:
+        packet = img.info.get("xmp") or img.info.get("XML:com.adobe.xmp")
+        if not packet and hasattr(img, "tag_v2"):
+            packet = img.tag_v2.get(700)                 # TIFF XMLPacket
+        w, h = img.size
+        if "original_orientation" in img.info:          # pillow-heif hands out HEIC pixels already upright
+            o = int(img.info["original_orientation"] or 1)
+            w, h = (h, w) if o >= 5 else (w, h)
+        else:
+            o = int(img.getexif().get(0x0112, 1) or 1)
+        o = o if o in _MAP else 1
+        return _Geometry((h, w) if o >= 5 else (w, h), o), packet or None
+
+
+def read_regions(photo_path: str | Path, size: tuple[int, int] | None = None,
+                 orientation: int | None = None) -> tuple[list[Region], list[str]]:
+    """The named faces stored for a photo (sidecars first, then the photo's own XMP) and one warning sentence
+    per problem; never raises. ``size``: the upright full-size (W, H) in pixels (``Photo.full_size``) and
+    ``orientation``: the photo's EXIF orientation (1..8); both are read from the photo's header when not given."""
+    photo = Path(photo_path)
+    warnings: list[str] = []
+    geom, packet, problem = None, None, ""
+    try:
+        geom, packet = _probe(photo)
+    except Exception as exc:  # noqa: BLE001 - any unreadable photo is one warning, never an exception
+        problem = f"{shown(photo)}: cannot be opened as an image ({exc})"
+    if size is not None and orientation is not None:
+        geom = _Geometry((int(size[0]), int(size[1])), orientation if orientation in _MAP else 1)
+    if geom is None or geom.size[0] <= 0 or geom.size[1] <= 0:
+        return [], [f"{problem or shown(photo) + ': the image has no pixels'}; its face names were not read."]
+    if problem:
+        warnings.append(f"{problem}; its embedded XMP was not read.")
+    found: list[Region] = []
+    for sidecar in sidecar_paths(photo):
+        try:
+            if not sidecar.is_file():
+                continue
+            if sidecar.stat().st_size > MAX_PACKET_BYTES:
+                warnings.append(f"{shown(sidecar)}: the sidecar is {sidecar.stat().st_size / 2**20:.1f} MB, over "
+                                f"the {MAX_PACKET_BYTES >> 20} MB read; its face names were not read.")
+                continue
+            regions, problems = _packet_regions(sidecar.read_bytes(), str(sidecar), geom)
+        except OSError as exc:
+            regions, problems = [], [f"{shown(sidecar)}: cannot be read ({exc.strerror or exc})."]
+        found, warnings = found + regions, warnings + problems
+    if packet is not None:
+        regions, problems = _packet_regions(packet, str(photo), geom)
+        found, warnings = found + regions, warnings + problems
+    merged: list[Region] = []
+    for r in found:
+        if not any(_same_face(r.name, r.box, m.name, m.box) for m in merged):
+            merged.append(r)
+    return merged, warnings
+
+
+# ---------------------------------------------------------------------------------------------------- writing
+
+def _el(parent: ET.Element, name: str, text: str | None = None, resource: bool = False) -> ET.Element:
+    el = ET.SubElement(parent, _q(name), {_q("rdf:parseType"): "Resource"} if resource else {})
+    el.text = text
+    return el
+
+
+def _area(parent: ET.Element, box: Sequence[float]) -> None:
+    """An element-form ``mwg-rs:Area`` for a normalised stored [left, top, w, h] (written as centre, w, h)."""
+    area = _el(parent, "mwg-rs:Area", resource=True)
+    for k, v in zip("xywh", (box[0] + box[2] / 2, box[1] + box[3] / 2, box[2], box[3])):
+        _el(area, f"stArea:{k}", f"{v:.6f}")
+    _el(area, "stArea:unit", "normalized")
+
+
+def _serialise(root: ET.Element, prefixes: dict[str, str]) -> bytes:
+    """The tree as an XMP sidecar, with the file's own prefixes, every namespace declared on the root."""
+    names = {**{uri: p for p, uri in NS.items()}, **{u: p for u, p in prefixes.items() if p}}
+    used: dict[str, str] = {}
+
+    def qname(tag: str) -> str:
+        if not tag.startswith("{"):
+            return tag
+        uri, local = tag[1:].split("}", 1)
+        if uri == NS["xml"]:
+            return f"xml:{local}"
+        if uri not in used:
+            prefix, n = names.get(uri, "ns0"), 0
+            while prefix in used.values() or prefix == "xml":
+                n += 1
+                prefix = f"ns{n}"
+            used[uri] = prefix
+        return f"{used[uri]}:{local}"
+
+    def write(el: ET.Element, decl: Callable[[], str] = lambda: "") -> str:
+        tag = qname(el.tag)
+        attrs = "".join(f" {qname(k)}={quoteattr(v)}" for k, v in el.attrib.items())
+        inner = escape(el.text or "") + "".join(write(c) for c in el)
+        start = f"<{tag}{decl()}{attrs}"
+        return (f"{start}>{inner}</{tag}>" if inner else f"{start}/>") + escape(el.tail or "")
+
+    ET.indent(root, space=" ")
+    body = write(root, lambda: "".join(f" xmlns:{p}={quoteattr(u)}" for u, p in sorted(used.items(),
+                                                                                         key=lambda i: i[1])))
+    return f"<?xpacket begin='\ufeff' id='W5M0MpCehiHzreSzNTczkc9d'?>\n{body}\n<?xpacket end='w'?>\n".encode()
+
+
+def _existing(target: Path) -> tuple[ET.Element, dict[str, str]]:
+    """The sidecar's x:xmpmeta tree and prefixes (a new one when there is none); refuses a damaged one."""
+    if not target.is_file():
+        root = ET.Element(_q("x:xmpmeta"))
+        ET.SubElement(root, RDF)
+        return root, {}
+    try:
+        if target.stat().st_size > MAX_PACKET_BYTES:
+            raise ValueError(f"it is over the {MAX_PACKET_BYTES >> 20} MB read")
+        root, prefixes = _parse(target.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise SidecarNotWritten(f"{shown(target)}: the existing sidecar cannot be used ({exc}); it was left as it is "
+                                "and no face names were written.") from exc
+    if root.tag == RDF:
+        meta = ET.Element(_q("x:xmpmeta"))
+        meta.append(root)
+        root = meta
+    if root.tag != _q("x:xmpmeta") or root.find(RDF) is None:
+        raise SidecarNotWritten(f"{shown(target)}: the existing file is not an XMP sidecar; it was left as it is.")
+    return root, prefixes
+
+
+def write_sidecar(photo_path: str | Path, regions: Sequence[tuple[str, Sequence[float]]],
+                  image_size: tuple[int, int], orientation: int = 1) -> Path:
+    """Write or merge MWG face regions into the photo's sidecar (``photo.jpg.xmp`` when it exists, else
+    ``photo.xmp``) atomically; the photo itself is never touched. ``regions``: (name, [x, y, w, h] in pixels of
+    the upright image, clipped to it); ``image_size``: upright (W, H) in pixels; ``orientation``: the photo's
+    EXIF orientation. Every other XMP property and region stays; a region there of the same name on nearly the
+    same box is replaced. Returns the sidecar's path; raises :class:`SidecarNotWritten` when it cannot be written
+    or is damaged, :class:`BadValue` for a face without a name or outside the image."""
+    W, H = int(image_size[0]), int(image_size[1])
+    if W <= 0 or H <= 0 or orientation not in _MAP:
+        raise BadValue(f"Image size {image_size} and orientation {orientation} cannot be used (W, H > 0; 1..8).")
+    geom, back = _Geometry((W, H), orientation), _INVERSE[orientation]
+    new: list[tuple[str, list[float], list[float]]] = []   # (name, upright px box, stored normalised box)
+    for name, box in regions:
+        x, y, w, h = (float(v) for v in box)
+        x0, y0, x1, y1 = max(0.0, x), max(0.0, y), min(float(W), x + w), min(float(H), y + h)
+        if not name.strip() or x1 <= x0 or y1 <= y0:
+            raise BadValue(f"The face {name!r} at {list(box)} has no name or lies outside the {W}x{H} image.")
+        new.append((name.strip(), [x0, y0, x1 - x0, y1 - y0], _turn([x0 / W, y0 / H, (x1 - x0) / W, (y1 - y0) / H],
+                                                                     back)))
+    target = next((p for p in sidecar_paths(photo_path) if p.is_file()), sidecar_paths(photo_path)[1])
+    root, prefixes = _existing(target)
+    rdf = root.find(RDF)
+    kept: list[ET.Element] = []
+    holder = None
+    for desc in rdf.findall(DESC):
+        for old in desc.findall(_q("mwg-rs:Regions")):
+            holder = desc if holder is None else holder
+            atd, items = _mwg_info(old)
+            upright = _measured_upright(atd, geom)
+            for li in items:
+                got = _mwg_region(li)
+                if isinstance(got, tuple):
+                    box = _to_pixels(got[1], 1 if upright else orientation, geom)
+                    if box is not None and any(_same_face(got[0], box, n, b) for n, b, _ in new):
+                        continue                             # ours now: replaced, not repeated
+                    if upright:                              # re-measured on the stored image, as ours are
+                        parents = {c: p for p in li.iter() for c in p}
+                        old_area = _struct(li)[_q("mwg-rs:Area")]
+                        parents[old_area].remove(old_area)
+                        _area(parents[old_area], _turn(got[1], back))
+                kept.append(li)
+            desc.remove(old)
+    if holder is None:
+        holder = rdf.find(DESC)
+        if holder is None:
+            holder = ET.SubElement(rdf, DESC, {_q("rdf:about"): ""})
+    info = _el(holder, "mwg-rs:Regions", resource=True)
+    dims = _el(info, "mwg-rs:AppliedToDimensions", resource=True)
+    for k, v in zip("wh", geom.stored):
+        _el(dims, f"stDim:{k}", str(v))
+    _el(dims, "stDim:unit", "pixel")
+    bag = _el(_el(info, "mwg-rs:RegionList"), "rdf:Bag")
+    bag.extend(kept)
+    for name, _, stored in new:
+        li = _el(bag, "rdf:li", resource=True)
+        _area(li, stored)
+        _el(li, "mwg-rs:Name", name)
+        _el(li, "mwg-rs:Type", "Face")
+    try:
+        write_bytes_atomic(target, _serialise(root, prefixes))
+    except FaceRecError:
+        raise
+    except OSError as exc:
+        raise SidecarNotWritten(f"{shown(target)}: cannot be written ({exc.strerror or exc}); is the folder "
+                                "read-only? The photo is unchanged.") from exc
+    return target

@@ -1,0 +1,52 @@
+"""Folders that hold faces, each declared once by its store: its database, the files derived from it and the
+name it has in messages. The privacy facade (:mod:`core.privacy`) encrypts, re-keys, audits and erases every
+declared folder; adding a folder that holds faces is one :func:`declare`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+SQLITE_SIDES = ("-wal", "-shm", "-journal")
+
+
+@dataclass(frozen=True)
+class StoreLayout:
+    """One kind of folder that holds faces.
+
+    ``what``: its name in messages ("gallery"); ``db``: the database file; ``derived``: globs of the files
+    rebuilt from the database (sealed under the folder's key, deleted when it is re-keyed); ``home``: where the
+    app keeps it, given the settings (None: wherever its user says)."""
+
+    what: str
+    db: str
+    derived: tuple[str, ...] = ()
+    home: Callable[[object], Path] | None = None
+
+    def database(self, root: Path) -> Path:
+        return Path(root) / self.db
+
+    def exists(self, root: Path) -> bool:
+        return self.database(root).is_file()
+
+    def derived_files(self, root: Path) -> list[Path]:
+        return sorted(p for pattern in self.derived for p in Path(root).glob(pattern))
+
+    def files(self, root: Path) -> list[Path]:
+        """Every file of the store in ``root`` that exists: the database with SQLite's side files, the derived
+        files and the vault."""
+        from core.storage.keys import VAULT
+
+        root = Path(root)
+        names = [self.db, *(self.db + s for s in SQLITE_SIDES), VAULT]
+        return [p for p in (root / n for n in names) if p.exists()] + self.derived_files(root)
+
+
+REGISTRY: dict[str, StoreLayout] = {}
+
+
+def declare(layout: StoreLayout) -> StoreLayout:
+    """Register a store's layout (once, where the store is defined) and return it."""
+    REGISTRY[layout.what] = layout
+    return layout
