@@ -125,7 +125,7 @@ class Decisions:
         faces, gid = self.selected_faces(), self.selected_group()
         if faces:
             self._pick(f"Move {count_text(len(faces))} to", gid, lambda target: self.run_decision(
-                lambda lib: [lib.move(f, target) for f in faces],
+                lambda lib: lib.move(faces, target),
                 f"Moved {count_text(len(faces))} to {self._label(target)}.", select=gid))
 
     def _row(self, gid: int) -> dict:
@@ -161,13 +161,13 @@ class Decisions:
     def reject_faces(self) -> None:
         gid, faces = self.selected_group(), self.selected_faces()
         if faces and gid not in (None, UNSORTED):
-            self.run_decision(lambda lib: [lib.reject(f, gid) for f in faces],
+            self.run_decision(lambda lib: lib.reject(faces, gid),
                               f"{count_text(len(faces))} will never be grouped with this person again.", select=gid)
 
     def not_faces(self) -> None:
         faces = self.selected_faces()
         if faces:
-            self.run_decision(lambda lib: [lib.not_a_face(f) for f in faces],
+            self.run_decision(lambda lib: lib.not_a_face(faces),
                               f"{count_text(len(faces))} marked as not a face.", select=self.selected_group())
 
     def forget_group(self) -> None:

@@ -16,13 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from core.tf_runtime import machine
+from core.zoo import key_fingerprint
 
 
 def _fill(g, n: int, rng, crop: bytes) -> None:
     from core.gallery.schema import EmbeddingRow, FaceRow, Identity
 
     dim = g.spec.embedding_size
-    g.store.ensure_model(g.model_key, g.spec.name, dim, g.model_key.split(":", 1)[1])
+    g.store.ensure_model(g.model_key, g.spec.name, dim, key_fingerprint(g.model_key))
     people = max(1, n // 20)
     centres = rng.normal(size=(people, dim))
     with g.store.Session.begin() as s:

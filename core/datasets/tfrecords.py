@@ -14,10 +14,10 @@ from pathlib import Path
 
 from core.errors import Cancelled, DatasetError
 from core.fileutil import write_bytes_atomic
+from core.progress import ProgressFn
 from core.tf_runtime import tf
 
 META = "dataset.json"
-ProgressFn = Callable[[int, int, str], None]
 
 
 def _example(image: bytes, label: int) -> bytes:

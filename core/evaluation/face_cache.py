@@ -21,9 +21,9 @@ from core.errors import BadInput, Cancelled, WrongKey
 from core.faces import DetectedFace, align_face, load_image
 from core.fileutil import sha256_file
 from core.paths import cache_dir
+from core.progress import ProgressFn
 from core.storage import StoreLayout, connect, declare, keys, open_store
 
-ProgressFn = Callable[[int, int, str], None]
 PICKS = ("centre", "largest")
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from core.config import Settings
 from core.errors import UsageError
 from core.faces import image_files
+from core.zoo import key_fingerprint
 
 
 def _tree(root: Path, what: str) -> dict[str, list[str]]:
@@ -68,7 +69,7 @@ def evaluate_openset(enroll: Path, probes: Path, strangers: Path, settings: Sett
         pres = g.identify_paths([p for _, p in probe_paths], progress=progress)
         sres = g.identify_paths(stranger_paths, progress=progress)
         counts = g.face_counts()
-        fp = g.model_key.split(":", 1)[1]
+        fp = key_fingerprint(g.model_key)
         spec = g.spec
     p_top = [_top(r) for r in pres]
     s_top = [_top(r) for r in sres]

@@ -23,10 +23,8 @@ from core.fileutil import sha256_file
 from core.gallery.acceptance import Rejection, choose_face
 from core.gallery.index_manager import IndexManager
 from core.gallery.store import GalleryStore, NewFace, clean_name
+from core.progress import CancelFn, ProgressFn
 from core.zoo import Template
-
-ProgressFn = Callable[[int, int, str], None]
-CancelFn = Callable[[], bool]
 
 
 @dataclass

@@ -22,10 +22,10 @@ from core.gallery.enroller import Enroller, EnrollReport
 from core.gallery.identity import SEARCH_FACES, adapt_people, centroids, decide_name, rank
 from core.gallery.index_manager import IndexManager
 from core.gallery.store import GalleryStore
-from core.zoo import ModelSpec, calibration, get_spec
+from core.progress import ProgressFn
+from core.zoo import ModelSpec, calibration, get_spec, key_fingerprint, model_key
 
 log = logging.getLogger(__name__)
-ProgressFn = Callable[[int, int, str], None]
 
 
 @dataclass
@@ -94,7 +94,7 @@ class Gallery:
             from core.zoo import fingerprint
 
             fp = self._analyzer.embedder.fingerprint if self._analyzer is not None else fingerprint(self.spec)
-            self._key = f"{self.spec.name}:{(fp or 'unversioned')[:12]}"
+            self._key = model_key(self.spec.name, fp)
         return self._key
 
     @property
@@ -116,7 +116,7 @@ class Gallery:
 
     def _enroller(self) -> Enroller:
         self.store.ensure_model(self.model_key, self.spec.name, self.spec.embedding_size,
-                                self.model_key.split(":", 1)[1])
+                                key_fingerprint(self.model_key))
         return Enroller(self.store, self.indexes, self.enrol_analyzer, self.model_key, self.settings.min_face_px,
                         lambda name: get_spec(name).alignment(), self.settings.min_quality)
 
@@ -135,7 +135,7 @@ class Gallery:
             return identify_point(self.spec, self.settings, [], override)
         version = self._version()
         if self._point_cache is None or self._point_cache[0] != version:
-            fp = self.model_key.split(":", 1)[1]
+            fp = key_fingerprint(self.model_key)
             self._point_cache = (version, identify_point(self.spec, self.settings, self.face_counts(), fingerprint=fp))
         return self._point_cache[1]
 
@@ -147,7 +147,7 @@ class Gallery:
         """Both operating points of the active model here: 1:1 verify and this gallery's 1:N identify."""
         from core.decide import verify_point
 
-        fp = self.model_key.split(":", 1)[1]
+        fp = key_fingerprint(self.model_key)
         return {"verify": verify_point(self.spec, self.settings, fingerprint=fp).to_json(),
                 "identify": self.operating_point().to_json()}
 
@@ -155,7 +155,7 @@ class Gallery:
         """About how often a stranger's face would be named at ``threshold`` here (None: not calibrated)."""
         from core.decide import stranger_rate
 
-        return stranger_rate(self.spec, self.face_counts(), threshold, self.model_key.split(":", 1)[1])
+        return stranger_rate(self.spec, self.face_counts(), threshold, key_fingerprint(self.model_key))
 
     def _version(self) -> tuple:
         return (self.store.data_version(), len(self.indexes))
@@ -166,7 +166,7 @@ class Gallery:
         key = (*self._version(), point.threshold)
         if self._adapt_cache is None or self._adapt_cache[0] != key:
             people = self.store.identity_embeddings(self.model_key, self.spec.embedding_size)
-            cal = calibration(self.spec, self.model_key.split(":", 1)[1]) or {}
+            cal = calibration(self.spec, key_fingerprint(self.model_key)) or {}
             thresholds, looks = adapt_people(people, point.threshold, cal.get("impostor"))
             if not self.settings.person_adaptation or point.source == "override":
                 thresholds = {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 
 from core.errors import GalleryError, UsageError
+from core.gallery.store import clean_name  # one rule for a person's name, in the gallery and the library
 from core.library.schema import ApartRow, DecisionRow, LibFaceRow, PersonRow, RejectionRow
 
 PERSON_FIELDS = ("id", "name", "hidden", "gallery_name")
@@ -107,13 +108,6 @@ class Change:
 
 
 # -------------------------------------------------------------------- decisions
-
-def clean_name(name: str) -> str:
-    name = (name or "").strip()
-    if not name or len(name) > 200 or any(c in name for c in "\n\r\t\0"):
-        raise UsageError("A name must be 1 to 200 characters on one line.")
-    return name
-
 
 def name_group(c: Change, person_id: int, name: str) -> int:
     """Name a group; a group named like an existing person joins that person. Returns the person's id."""
@@ -273,6 +267,10 @@ def last_undoable(session) -> dict | None:
             "text": describe(row.kind, row.summary, row.at)}
 
 
+def _faces(face) -> str:
+    return f"{len(face)} faces" if isinstance(face, list) else f"face {face}"
+
+
 def describe(kind: str, summary: dict, at=None) -> str:
     """A decision in words ("naming group 12 as “Ada” (2026-12-03 14:02)"), for undo's message and tooltip."""
     s = summary
@@ -280,9 +278,9 @@ def describe(kind: str, summary: dict, at=None) -> str:
         "name": lambda: f"naming group {s.get('group')} as “{s.get('name')}”",
         "merge": lambda: f"merging group {s.get('source')} into group {s.get('target')}",
         "split": lambda: f"splitting group {s.get('group')} into {len(s.get('parts', []))} groups",
-        "move": lambda: f"moving face {s.get('face')} to group {s.get('to')}",
-        "reject": lambda: f"“not this person” for face {s.get('face')} in group {s.get('person')}",
-        "not_face": lambda: f"marking face {s.get('face')} as not a face",
+        "move": lambda: f"moving {_faces(s.get('face'))} to group {s.get('to')}",
+        "reject": lambda: f"“not this person” for {_faces(s.get('face'))} in group {s.get('person')}",
+        "not_face": lambda: f"marking {_faces(s.get('face'))} as not a face",
         "ignore": lambda: f"hiding {s.get('groups')} group{'' if s.get('groups') == 1 else 's'}",
         "confirm": lambda: f"confirming face {s.get('face')} as “{s.get('name')}”",
         "not_them": lambda: f"“not {s.get('name')}” for {s.get('kind')} {s.get('id')}",

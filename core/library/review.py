@@ -29,6 +29,7 @@ import numpy as np
 from core.gallery.identity import centroid
 from core.library.cluster import Params, Thresholds, _margins
 from core.library.grouper import Grouper
+from core.zoo import key_fingerprint
 
 STRANGER_QUESTIONS = 5   # expected questions about strangers the queue may hold, whatever the library's size
 ASK_RATE_MAX = 0.1       # ... and never below the score a stranger reaches 1 time in 10
@@ -88,7 +89,7 @@ def suggestions(lib, limit: int = 50) -> list[dict]:
     names = sorted(cents)
     c = np.stack([cents[n] for n in names])
     face_counts = [counts[n] for n in names if n in counts] or [1]
-    point = identify_point(lib.spec, lib.settings, face_counts, fingerprint=lib.model_key.split(":", 1)[1])
+    point = identify_point(lib.spec, lib.settings, face_counts, fingerprint=key_fingerprint(lib.model_key))
     thr = point.threshold
     dim = lib.spec.embedding_size
     rejections, apart = lib.store.constraints()

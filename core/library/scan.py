@@ -21,9 +21,7 @@ from core.faces import is_image_path
 from core.faces.imageio import MAX_FILE_BYTES
 from core.fileutil import sha256_file, shown
 from core.library.store import LibraryStore
-
-ProgressFn = Callable[[int, int, str], None]
-CancelFn = Callable[[], bool]
+from core.progress import CancelFn, ProgressFn
 
 
 @dataclass

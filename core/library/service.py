@@ -25,8 +25,8 @@ from core.library.review import propose_split, suggestions
 from core.library.scan import scan
 from core.library.schema import DecisionRow, PersonRow
 from core.library.store import LAYOUT, STATE_NAME, LibraryStore
+from core.progress import ProgressFn
 
-ProgressFn = Callable[[int, int, str], None]
 ENROL_FACES = 20   # the best faces of a named group that are enrolled in the gallery (its centroid needs no more)
 
 
@@ -42,11 +42,11 @@ class Library:
         self.store = LibraryStore(self.root, create=create, encrypt=self.settings.encrypt)
         self._analyzer = analyzer
         self._lock = threading.RLock()  # one decision or regrouping at a time (the GUI's workers share this)
-        from core.zoo import calibration, fingerprint, get_spec
+        from core.zoo import calibration, fingerprint, get_spec, model_key
 
         self.spec = analyzer.embedder.spec if analyzer is not None else get_spec(self.settings.model)
         fp = analyzer.embedder.fingerprint if analyzer is not None else fingerprint(self.spec)
-        self.model_key = f"{self.spec.name}:{(fp or 'unversioned')[:12]}"
+        self.model_key = model_key(self.spec.name, fp)
         self.calibration = calibration(self.spec, fp)
 
     @property
@@ -223,15 +223,21 @@ class Library:
         return self._decide("split", {"group": person_id, "parts": [len(p) for p in parts]},
                             lambda c: {"groups": dec.split_group(c, person_id, parts)})
 
-    def move(self, face_id: int, person_id: int) -> dict:
-        return self._decide("move", {"face": face_id, "to": person_id}, lambda c: dec.move_face(c, face_id, person_id))
+    # a face id or a list of them: several faces the user selected are one decision, one regrouping, one undo
+    def move(self, faces: int | list[int], person_id: int) -> dict:
+        ids = _ids(faces)
+        return self._decide("move", {"face": ids[0] if len(ids) == 1 else ids, "to": person_id},
+                            lambda c: [dec.move_face(c, f, person_id) for f in ids] and None)
 
-    def reject(self, face_id: int, person_id: int) -> dict:
-        return self._decide("reject", {"face": face_id, "person": person_id},
-                            lambda c: dec.reject_face(c, face_id, person_id))
+    def reject(self, faces: int | list[int], person_id: int) -> dict:
+        ids = _ids(faces)
+        return self._decide("reject", {"face": ids[0] if len(ids) == 1 else ids, "person": person_id},
+                            lambda c: [dec.reject_face(c, f, person_id) for f in ids] and None)
 
-    def not_a_face(self, face_id: int) -> dict:
-        return self._decide("not_face", {"face": face_id}, lambda c: dec.mark_not_face(c, face_id))
+    def not_a_face(self, faces: int | list[int]) -> dict:
+        ids = _ids(faces)
+        return self._decide("not_face", {"face": ids[0] if len(ids) == 1 else ids},
+                            lambda c: [dec.mark_not_face(c, f) for f in ids] and None)
 
     def ignore(self, person_ids: list[int] | None = None, max_faces: int | None = None) -> dict:
         """Hide groups: the given ones, or every unnamed group (of at most ``max_faces`` faces) at once."""
@@ -343,6 +349,13 @@ class Library:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _ids(faces: int | list[int]) -> list[int]:
+    ids = [int(faces)] if isinstance(faces, int) else [int(f) for f in faces]
+    if not ids:
+        raise UsageError("Select at least one face.")
+    return ids
 
 
 def remove_library(root: Path) -> dict:

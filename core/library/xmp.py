@@ -1,22 +1,19 @@
 """Face names in XMP: read the face regions other tools stored, write ours to a sidecar.
 
-Read: MWG regions (``mwg-rs:Regions``: digiKam, Lightroom, Picasa, Apple Photos exports, Mylio; attribute or
-element form) and Microsoft People tags (``MP:RegionInfo``), from the packet embedded in the photo (JPEG APP1,
-PNG iTXt, TIFF, WebP, HEIC: what Pillow exposes, no pixel decoded) and from the sidecars ``photo.jpg.xmp`` and
-``photo.xmp``. All are merged, sidecars first; a face already read (same name, boxes overlapping by IoU >= 0.5)
-is not repeated. Only faces (MWG ``Type`` Face or absent) with a non-empty name are returned, clipped to the
-image. A bad photo never raises: each problem is one warning sentence (malformed XML, packets over 4 MB,
-DOCTYPE/ENTITY declarations (entity bombs), text that is not UTF-8, unusable numbers, faces outside the image).
+Read: MWG regions (``mwg-rs:Regions``: digiKam, Lightroom, Picasa, Apple Photos, Mylio; attribute or element
+form) and Microsoft People tags (``MP:RegionInfo``) from the photo's embedded packet (JPEG, PNG, TIFF, WebP,
+HEIC: what Pillow exposes, no pixel decoded) and the sidecars ``photo.jpg.xmp`` and ``photo.xmp``, merged,
+sidecars first, a face already read (same name, IoU >= 0.5) not repeated. Only named faces (MWG ``Type`` Face
+or absent) are returned, clipped to the image. A bad photo never raises: each problem is one warning sentence.
 
-Orientation rule. The MWG Guidelines for Handling Image Metadata 2.0 (section 5.9, with 5.4) say: "Region
-metadata is applied to the stored image. When applying a rotation by applying Exif Orientation, the rotation
-must be applied to the regions as well". Microsoft People tags are likewise relative to the stored, unrotated
-image, and exiftool's ``rotate_regions.config`` turns both the same way. So region coordinates are normalised
-(0..1) to the image *as stored*, and ``mwg-rs:AppliedToDimensions`` holds the stored width and height in
-pixels. We apply the EXIF orientation to reach our convention, boxes ``[x, y, w, h]`` in full-size pixels of the
-upright (EXIF-rotated) image; :func:`write_sidecar` does the reverse. One tolerance: when the orientation turns
-the photo by 90 degrees and ``AppliedToDimensions`` has the upright aspect ratio and not the stored one, the
-writer measured the displayed image, and its MWG regions are taken as upright.
+Orientation rule, from the MWG Guidelines for Handling Image Metadata 2.0 (5.9 with 5.4): "Region metadata is
+applied to the stored image. When applying a rotation by applying Exif Orientation, the rotation must be applied
+to the regions as well". Microsoft People tags are also relative to the stored image (exiftool's
+``rotate_regions.config`` turns both alike). So coordinates are normalised (0..1) to the image *as stored* and
+``mwg-rs:AppliedToDimensions`` is the stored size in pixels; we apply the EXIF orientation to reach our boxes
+``[x, y, w, h]`` in full-size pixels of the upright image, and :func:`write_sidecar` does the reverse. One
+tolerance: for a photo turned by 90 degrees whose AppliedToDimensions has the upright aspect ratio (not the
+stored one), the writer measured the displayed image, and its MWG regions are taken as upright.
 MWG ``stArea:x/y`` is the box *centre*; MP ``Rectangle`` is "left, top, width, height".
 """
 
@@ -31,7 +28,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from PIL import Image
 
-from core.errors import BadValue, FaceRecError, SidecarNotWritten
+from core.errors import BadValue, SidecarNotWritten
 from core.faces import imageio as _imageio  # noqa: F401  (registers the HEIC opener and Pillow's pixel limit)
 from core.fileutil import shown, write_bytes_atomic
 
@@ -67,15 +64,9 @@ class Region:
     source: str
 
 
-@dataclass
-class _Geometry:
-    size: tuple[int, int]      # upright (W, H) in pixels
-    orientation: int           # EXIF orientation 1..8
-
-    @property
-    def stored(self) -> tuple[int, int]:
-        w, h = self.size
-        return (h, w) if self.orientation >= 5 else (w, h)
+def _stored(size: tuple[int, int], orientation: int) -> tuple[int, int]:
+    """The stored (W, H) of an image whose upright size is ``size``."""
+    return (size[1], size[0]) if orientation >= 5 else (size[0], size[1])
 
 
 # EXIF orientation: a normalised point (u, v) of the stored image -> the same point of the upright image
@@ -101,12 +92,10 @@ def _same_face(name_a: str, a: Sequence[float], name_b: str, b: Sequence[float])
             and iw * ih / union >= SAME_FACE_IOU)
 
 
-# ---------------------------------------------------------------------------------------------------- parsing
-
 def _parse(data: bytes | str) -> tuple[ET.Element, dict[str, str]]:
     """An XMP packet -> (its root element, {namespace uri: prefix}); ValueError with the reason when unusable."""
     if len(data) > MAX_PACKET_BYTES:
-        raise ValueError(f"its XMP is {len(data) / 2**20:.1f} MB, over the {MAX_PACKET_BYTES >> 20} MB read")
+        raise ValueError(f"its XMP is over the {MAX_PACKET_BYTES >> 20} MB read (refused unread)")
     try:
         text = data if isinstance(data, str) else data.decode(
             "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8")
@@ -125,11 +114,9 @@ def _parse(data: bytes | str) -> tuple[ET.Element, dict[str, str]]:
         parser.close()
     except ET.ParseError as exc:
         raise ValueError(f"its XMP is not well-formed XML ({exc})") from None
-    events = list(parser.read_events())
-    roots = [obj for event, obj in events if event == "start"]
-    if not roots:
-        raise ValueError("its XMP is empty")
-    return roots[0], {obj[1]: obj[0] for event, obj in reversed(events) if event == "start-ns"}
+    events = list(parser.read_events())   # a document without an element was refused by close()
+    return (next(obj for event, obj in events if event == "start"),
+            {obj[1]: obj[0] for event, obj in reversed(events) if event == "start-ns"})
 
 
 def _struct(el: ET.Element) -> dict[str, Value]:
@@ -162,84 +149,57 @@ def _items(value: Value) -> list[ET.Element]:
     return []
 
 
-def _numbers(values: Sequence[str]) -> list[float]:
-    nums = [float(v) for v in values]
-    if not all(math.isfinite(n) for n in nums):
-        raise ValueError("not a finite number")
-    return nums
-
-
-def _descriptions(root: ET.Element) -> list[ET.Element]:
-    """The top-level rdf:Description elements, which hold the properties."""
-    rdf = root if root.tag == RDF else root.find(RDF)
-    return [] if rdf is None else rdf.findall(DESC)
-
-
-def _mwg_info(regions: Value) -> tuple[tuple[float, float] | None, list[ET.Element]]:
-    """(AppliedToDimensions (w, h) in pixels or None, the rdf:li of the RegionList)."""
+def _mwg_info(regions: Value, size: tuple[int, int], orientation: int) -> tuple[int, list[ET.Element]]:
+    """(the orientation that turns these regions upright, the rdf:li of the RegionList). It is 1 for a photo
+    turned by 90 degrees whose AppliedToDimensions has the upright aspect ratio, not the stored one."""
     info = _struct(regions) if isinstance(regions, ET.Element) else {}
     dims = info.get(_q("mwg-rs:AppliedToDimensions"))
     d = _struct(dims) if isinstance(dims, ET.Element) else {}
+    (sw, sh), items = _stored(size, orientation), _items(info.get(_q("mwg-rs:RegionList")))
     try:
-        w, h = _numbers([_text(d.get(_q("stDim:w"))), _text(d.get(_q("stDim:h")))])
-        ok = w > 0 and h > 0 and _text(d.get(_q("stDim:unit"))).lower() in ("", "pixel")
-    except ValueError:
-        ok = False
-    return ((w, h) if ok else None), _items(info.get(_q("mwg-rs:RegionList")))
+        ratio = float(_text(d.get(_q("stDim:w")))) / float(_text(d.get(_q("stDim:h"))))
+    except (ValueError, ZeroDivisionError):
+        return orientation, items
+    upright = orientation >= 5 and sw != sh and abs(ratio * sw / sh - 1) < 0.02 <= abs(ratio * sh / sw - 1)
+    return (1 if upright else orientation), items
 
 
-def _measured_upright(atd: tuple[float, float] | None, geom: _Geometry) -> bool:
-    """True when AppliedToDimensions has the upright aspect ratio of a photo turned by 90 degrees, not the stored."""
-    sw, sh = geom.stored
-    if atd is None or geom.orientation < 5 or sw == sh:
-        return False
-    ratio = atd[0] / atd[1]
-    return abs(ratio * sw / sh - 1) < 0.02 and abs(ratio * sh / sw - 1) >= 0.02
-
-
-def _mwg_region(li: ET.Element) -> tuple[str, list[float]] | str | None:
+def _face(li: ET.Element, kind: str = "mwg") -> tuple[str, list[float]] | str | None:
     """(name, normalised [left, top, w, h] as written), None when not a named face, or the problem."""
     s = _struct(li)
-    name, kind = _text(s.get(_q("mwg-rs:Name"))), _text(s.get(_q("mwg-rs:Type")))
-    if not name or kind.lower() not in ("", "face"):
-        return None
-    area = s.get(_q("mwg-rs:Area"))
-    a = _struct(area) if isinstance(area, ET.Element) else {}
-    unit = _text(a.get(_q("stArea:unit"))).lower()
-    if unit not in ("", "normalized"):
-        return f"the face of {name!r} has area unit {unit!r}, not 'normalized'"
-    try:
-        x, y, w, h = _numbers([_text(a.get(_q(f"stArea:{k}"))) for k in "xywh"])
-    except ValueError:
-        return f"the face of {name!r} has no usable area"
-    return name, [x - w / 2, y - h / 2, w, h]
-
-
-def _mp_region(li: ET.Element) -> tuple[str, list[float]] | str | None:
-    s = _struct(li)
-    name = _text(s.get(_q("MPReg:PersonDisplayName")))
+    if kind == "mp":
+        name, a = _text(s.get(_q("MPReg:PersonDisplayName"))), {}
+        values = _text(s.get(_q("MPReg:Rectangle"))).split(",")
+    else:
+        area, face = s.get(_q("mwg-rs:Area")), _text(s.get(_q("mwg-rs:Type"))).lower() in ("", "face")
+        name = _text(s.get(_q("mwg-rs:Name"))) if face else ""
+        a = _struct(area) if isinstance(area, ET.Element) else {}
+        values = [_text(a.get(_q(f"stArea:{k}"))) for k in "xywh"]
     if not name:
         return None
+    if _text(a.get(_q("stArea:unit"))).lower() not in ("", "normalized"):
+        return f"the face of {name!r} has an area unit other than 'normalized'"
     try:
-        left, top, w, h = _numbers(_text(s.get(_q("MPReg:Rectangle"))).split(","))
-        return name, [left, top, w, h]
+        x, y, w, h = (float(v) for v in values)
     except ValueError:
-        return f"the Microsoft face of {name!r} has no usable rectangle"
+        return f"the face of {name!r} has no usable {'rectangle' if kind == 'mp' else 'area'}"
+    return name, [x, y, w, h] if kind == "mp" else [x - w / 2, y - h / 2, w, h]
 
 
-def _to_pixels(box: Sequence[float], orientation: int, geom: _Geometry) -> list[float] | None:
+def _to_pixels(box: Sequence[float], orientation: int, size: tuple[int, int]) -> list[float] | None:
     """Normalised stored box -> upright pixel box clipped to the image; None when none of it is inside."""
-    if len(box) != 4 or box[2] <= 0 or box[3] <= 0:
+    if not all(map(math.isfinite, box)) or box[2] <= 0 or box[3] <= 0:
         return None
     u = _turn(box, orientation)
     x0, y0, x1, y1 = max(0.0, u[0]), max(0.0, u[1]), min(1.0, u[0] + u[2]), min(1.0, u[1] + u[3])
     if x1 <= x0 or y1 <= y0:
         return None
-    W, H = geom.size
+    W, H = size
     return [round(x0 * W, 2), round(y0 * H, 2), round((x1 - x0) * W, 2), round((y1 - y0) * H, 2)]
 
 
-def _packet_regions(data: bytes | str, source: str, geom: _Geometry) -> tuple[list[Region], list[str]]:
+def _packet_regions(data: bytes | str, source: str, size: tuple[int, int],
+                    orientation: int) -> tuple[list[Region], list[str]]:
     label = shown(source)
     try:
         root, _ = _parse(data)
@@ -247,49 +207,39 @@ def _packet_regions(data: bytes | str, source: str, geom: _Geometry) -> tuple[li
         return [], [f"{label}: {exc}; its face names were not read."]
     out: list[Region] = []
     warnings: list[str] = []
-    for desc in _descriptions(root):
+    rdf = root if root.tag == RDF else root.find(RDF)
+    for desc in [] if rdf is None else rdf.findall(DESC):
         fields = _struct(desc)
-        atd, mwg = _mwg_info(fields.get(_q("mwg-rs:Regions")))
+        mwg_turn, mwg = _mwg_info(fields.get(_q("mwg-rs:Regions")), size, orientation)
         mp_info = fields.get(_q("MP:RegionInfo"))
         mp = _items(_struct(mp_info).get(_q("MPRI:Regions"))) if isinstance(mp_info, ET.Element) else []
-        for kind, items, orientation, read in (
-                ("mwg", mwg, 1 if _measured_upright(atd, geom) else geom.orientation, _mwg_region),
-                ("mp", mp, geom.orientation, _mp_region)):
+        for kind, items, turn in (("mwg", mwg, mwg_turn), ("mp", mp, orientation)):
             for li in items:
-                got = read(li)
+                got = _face(li, kind)
                 if isinstance(got, str):
                     warnings.append(f"{label}: {got}; it was skipped.")
                 elif got is not None:
-                    box = _to_pixels(got[1], orientation, geom)
+                    box = _to_pixels(got[1], turn, size)
                     if box is None:
-                        warnings.append(f"{label}: the face of {got[0]!r} lies outside the image; it was skipped.")
+                        warnings.append(f"{label}: the face of {got[0]!r} has no area inside the image; it was skipped.")
                     else:
                         out.append(Region(got[0], box, kind, source))
     return out, warnings
 
 
-# ---------------------------------------------------------------------------------------------------- reading
-
 def sidecar_paths(photo_path: str | Path) -> list[Path]:
     """The sidecars a photo may have, in reading order: ``photo.jpg.xmp`` then ``photo.xmp``."""
-    p = Path(photo_path)
-    return [p.with_name(p.name + ".xmp"), p.with_suffix(".xmp")]
+    return [Path(photo_path).with_name(Path(photo_path).name + ".xmp"), Path(photo_path).with_suffix(".xmp")]
 
 
-def _probe(photo: Path) -> tuple[_Geometry, bytes | str | None]:
-    """(the photo's geometry, its embedded XMP packet or None), from the header: no pixel is decoded."""
+def _probe(photo: Path) -> tuple[tuple[int, int], int, bytes | str | None]:
+    """(upright (W, H) in pixels, EXIF orientation, the embedded XMP packet or None), from the header alone."""
     with Image.open(photo) as img:
-        packet = img.info.get("xmp") or img.info.get("XML:com.adobe.xmp")
-        if not packet and hasattr(img, "tag_v2"):
-            packet = img.tag_v2.get(700)                 # TIFF XMLPacket
-        w, h = img.size
-        if "original_orientation" in img.info:          # pillow-heif hands out HEIC pixels already upright
-            o = int(img.info["original_orientation"] or 1)
-            w, h = (h, w) if o >= 5 else (w, h)
-        else:
-            o = int(img.getexif().get(0x0112, 1) or 1)
+        packet = img.info.get("xmp") or img.info.get("XML:com.adobe.xmp") or getattr(img, "tag_v2", {}).get(700)
+        heif = "original_orientation" in img.info       # pillow-heif hands out HEIC pixels already upright
+        o = int((img.info["original_orientation"] if heif else img.getexif().get(0x0112, 1)) or 1)
         o = o if o in _MAP else 1
-        return _Geometry((h, w) if o >= 5 else (w, h), o), packet or None
+        return (img.size if heif else _stored(img.size, o)), o, packet or None
 
 
 def read_regions(photo_path: str | Path, size: tuple[int, int] | None = None,
@@ -297,43 +247,33 @@ def read_regions(photo_path: str | Path, size: tuple[int, int] | None = None,
     """The named faces stored for a photo (sidecars first, then the photo's own XMP) and one warning sentence
     per problem; never raises. ``size``: the upright full-size (W, H) in pixels (``Photo.full_size``) and
     ``orientation``: the photo's EXIF orientation (1..8); both are read from the photo's header when not given."""
-    photo = Path(photo_path)
-    warnings: list[str] = []
-    geom, packet, problem = None, None, ""
+    photo, warnings, packets, embedded = Path(photo_path), [], [], []
     try:
-        geom, packet = _probe(photo)
+        found_size, found_orientation, packet = _probe(photo)
+        embedded = [] if packet is None else [(packet, str(photo))]
     except Exception as exc:  # noqa: BLE001 - any unreadable photo is one warning, never an exception
-        problem = f"{shown(photo)}: cannot be opened as an image ({exc})"
-    if size is not None and orientation is not None:
-        geom = _Geometry((int(size[0]), int(size[1])), orientation if orientation in _MAP else 1)
-    if geom is None or geom.size[0] <= 0 or geom.size[1] <= 0:
-        return [], [f"{problem or shown(photo) + ': the image has no pixels'}; its face names were not read."]
-    if problem:
-        warnings.append(f"{problem}; its embedded XMP was not read.")
-    found: list[Region] = []
+        found_size, found_orientation = (0, 0), 1
+        warnings.append(f"{shown(photo)}: cannot be opened as an image ({exc}).")
+    if size is None or orientation is None:
+        size, orientation = found_size, found_orientation
+    size, orientation = (int(size[0]), int(size[1])), orientation if orientation in _MAP else 1
+    if size[0] <= 0 or size[1] <= 0:
+        return [], warnings + [f"{shown(photo)}: the image size is unknown; its face names were not read."]
     for sidecar in sidecar_paths(photo):
         try:
-            if not sidecar.is_file():
-                continue
-            if sidecar.stat().st_size > MAX_PACKET_BYTES:
-                warnings.append(f"{shown(sidecar)}: the sidecar is {sidecar.stat().st_size / 2**20:.1f} MB, over "
-                                f"the {MAX_PACKET_BYTES >> 20} MB read; its face names were not read.")
-                continue
-            regions, problems = _packet_regions(sidecar.read_bytes(), str(sidecar), geom)
+            if sidecar.is_file():
+                with open(sidecar, "rb") as f:   # a sidecar over the limit is refused by its length, unparsed
+                    packets.append((f.read(MAX_PACKET_BYTES + 1), str(sidecar)))
         except OSError as exc:
-            regions, problems = [], [f"{shown(sidecar)}: cannot be read ({exc.strerror or exc})."]
-        found, warnings = found + regions, warnings + problems
-    if packet is not None:
-        regions, problems = _packet_regions(packet, str(photo), geom)
-        found, warnings = found + regions, warnings + problems
-    merged: list[Region] = []
-    for r in found:
-        if not any(_same_face(r.name, r.box, m.name, m.box) for m in merged):
-            merged.append(r)
-    return merged, warnings
+            warnings.append(f"{shown(sidecar)}: cannot be read ({exc.strerror or exc}).")
+    found: list[Region] = []
+    for data, source in packets + embedded:
+        regions, problems = _packet_regions(data, source, size, orientation)
+        warnings += problems
+        found += [r for i, r in enumerate(regions) if not any(_same_face(r.name, r.box, m.name, m.box)
+                                                              for m in found + regions[:i])]
+    return found, warnings
 
-
-# ---------------------------------------------------------------------------------------------------- writing
 
 def _el(parent: ET.Element, name: str, text: str | None = None, resource: bool = False) -> ET.Element:
     el = ET.SubElement(parent, _q(name), {_q("rdf:parseType"): "Resource"} if resource else {})
@@ -358,14 +298,9 @@ def _serialise(root: ET.Element, prefixes: dict[str, str]) -> bytes:
         if not tag.startswith("{"):
             return tag
         uri, local = tag[1:].split("}", 1)
-        if uri == NS["xml"]:
-            return f"xml:{local}"
         if uri not in used:
-            prefix, n = names.get(uri, "ns0"), 0
-            while prefix in used.values() or prefix == "xml":
-                n += 1
-                prefix = f"ns{n}"
-            used[uri] = prefix
+            free = [names.get(uri, "ns0")] + [f"ns{i}" for i in range(len(used) + 2)]
+            used[uri] = "xml" if uri == NS["xml"] else next(p for p in free if p not in used.values() and p != "xml")
         return f"{used[uri]}:{local}"
 
     def write(el: ET.Element, decl: Callable[[], str] = lambda: "") -> str:
@@ -376,28 +311,24 @@ def _serialise(root: ET.Element, prefixes: dict[str, str]) -> bytes:
         return (f"{start}>{inner}</{tag}>" if inner else f"{start}/>") + escape(el.tail or "")
 
     ET.indent(root, space=" ")
-    body = write(root, lambda: "".join(f" xmlns:{p}={quoteattr(u)}" for u, p in sorted(used.items(),
-                                                                                         key=lambda i: i[1])))
+    body = write(root, lambda: "".join(f" xmlns:{p}={quoteattr(u)}" for u, p in sorted(used.items(), key=lambda i: i[1])
+                                     if p != "xml"))
     return f"<?xpacket begin='\ufeff' id='W5M0MpCehiHzreSzNTczkc9d'?>\n{body}\n<?xpacket end='w'?>\n".encode()
 
 
 def _existing(target: Path) -> tuple[ET.Element, dict[str, str]]:
     """The sidecar's x:xmpmeta tree and prefixes (a new one when there is none); refuses a damaged one."""
     if not target.is_file():
-        root = ET.Element(_q("x:xmpmeta"))
-        ET.SubElement(root, RDF)
-        return root, {}
+        return ET.fromstring(f"<x:xmpmeta xmlns:x='{NS['x']}'><rdf:RDF xmlns:rdf='{NS['rdf']}'/></x:xmpmeta>"), {}
     try:
-        if target.stat().st_size > MAX_PACKET_BYTES:
-            raise ValueError(f"it is over the {MAX_PACKET_BYTES >> 20} MB read")
-        root, prefixes = _parse(target.read_bytes())
+        with open(target, "rb") as f:
+            root, prefixes = _parse(f.read(MAX_PACKET_BYTES + 1))
     except (OSError, ValueError) as exc:
         raise SidecarNotWritten(f"{shown(target)}: the existing sidecar cannot be used ({exc}); it was left as it is "
                                 "and no face names were written.") from exc
-    if root.tag == RDF:
-        meta = ET.Element(_q("x:xmpmeta"))
-        meta.append(root)
-        root = meta
+    if root.tag == RDF:   # a bare rdf:RDF (older sidecars): wrapped
+        root, rdf = ET.Element(_q("x:xmpmeta")), root
+        root.append(rdf)
     if root.tag != _q("x:xmpmeta") or root.find(RDF) is None:
         raise SidecarNotWritten(f"{shown(target)}: the existing file is not an XMP sidecar; it was left as it is.")
     return root, prefixes
@@ -414,7 +345,7 @@ def write_sidecar(photo_path: str | Path, regions: Sequence[tuple[str, Sequence[
     W, H = int(image_size[0]), int(image_size[1])
     if W <= 0 or H <= 0 or orientation not in _MAP:
         raise BadValue(f"Image size {image_size} and orientation {orientation} cannot be used (W, H > 0; 1..8).")
-    geom, back = _Geometry((W, H), orientation), _INVERSE[orientation]
+    back = _INVERSE[orientation]
     new: list[tuple[str, list[float], list[float]]] = []   # (name, upright px box, stored normalised box)
     for name, box in regions:
         x, y, w, h = (float(v) for v in box)
@@ -431,12 +362,12 @@ def write_sidecar(photo_path: str | Path, regions: Sequence[tuple[str, Sequence[
     for desc in rdf.findall(DESC):
         for old in desc.findall(_q("mwg-rs:Regions")):
             holder = desc if holder is None else holder
-            atd, items = _mwg_info(old)
-            upright = _measured_upright(atd, geom)
+            turn, items = _mwg_info(old, (W, H), orientation)
+            upright = turn != orientation
             for li in items:
-                got = _mwg_region(li)
+                got = _face(li)
                 if isinstance(got, tuple):
-                    box = _to_pixels(got[1], 1 if upright else orientation, geom)
+                    box = _to_pixels(got[1], turn, (W, H))
                     if box is not None and any(_same_face(got[0], box, n, b) for n, b, _ in new):
                         continue                             # ours now: replaced, not repeated
                     if upright:                              # re-measured on the stored image, as ours are
@@ -447,14 +378,11 @@ def write_sidecar(photo_path: str | Path, regions: Sequence[tuple[str, Sequence[
                 kept.append(li)
             desc.remove(old)
     if holder is None:
-        holder = rdf.find(DESC)
-        if holder is None:
-            holder = ET.SubElement(rdf, DESC, {_q("rdf:about"): ""})
+        holder = rdf.find(DESC) if rdf.find(DESC) is not None else ET.SubElement(rdf, DESC, {_q("rdf:about"): ""})
     info = _el(holder, "mwg-rs:Regions", resource=True)
     dims = _el(info, "mwg-rs:AppliedToDimensions", resource=True)
-    for k, v in zip("wh", geom.stored):
-        _el(dims, f"stDim:{k}", str(v))
-    _el(dims, "stDim:unit", "pixel")
+    for k, v in zip(("w", "h", "unit"), (*map(str, _stored((W, H), orientation)), "pixel")):
+        _el(dims, f"stDim:{k}", v)
     bag = _el(_el(info, "mwg-rs:RegionList"), "rdf:Bag")
     bag.extend(kept)
     for name, _, stored in new:
@@ -464,9 +392,7 @@ def write_sidecar(photo_path: str | Path, regions: Sequence[tuple[str, Sequence[
         _el(li, "mwg-rs:Type", "Face")
     try:
         write_bytes_atomic(target, _serialise(root, prefixes))
-    except FaceRecError:
-        raise
-    except OSError as exc:
+    except OSError as exc:   # DiskFull is not an OSError: it goes up as it is
         raise SidecarNotWritten(f"{shown(target)}: cannot be written ({exc.strerror or exc}); is the folder "
                                 "read-only? The photo is unchanged.") from exc
     return target

@@ -27,6 +27,7 @@ from core.zoo.checkpoints import load_run
 from core.zoo.csv_weights import add_csv_model, export_csv
 from core.zoo.fetch import fetch_model
 from core.zoo.loaders import add_model, load_inference, load_keras
+from core.zoo.model_key import key_fingerprint, model_key
 from core.zoo.store import (
     fingerprint,
     is_ready,
@@ -37,7 +38,8 @@ from core.zoo.store import (
 )
 from core.zoo.templates import Template, template
 
-__all__ = ["CATALOGUE", "DETECTORS", "DETECTOR_SOURCES", "YUNET", "ModelSpec", "Template", "add_csv_model",
+__all__ = ["key_fingerprint", "model_key",
+           "CATALOGUE", "DETECTORS", "DETECTOR_SOURCES", "YUNET", "ModelSpec", "Template", "add_csv_model",
            "add_model", "calibration", "export_csv", "fetch_model", "fingerprint", "get_spec", "is_ready", "items_ready",
            "list_models", "load_inference", "load_keras", "load_run", "model_names", "remove_user_model",
            "require_detector", "sample_dataset_dir", "samples_ready", "save_calibration", "template"]

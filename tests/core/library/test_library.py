@@ -248,3 +248,14 @@ def test_a_scan_goes_on_past_odd_names_missing_and_empty_folders(lib, scanned, t
     removed = lib.remove_folder(odd)
     assert removed["photos"] == 3 and str(odd) not in {f["path"] for f in lib.folders()}
     assert all(not f["photo"].startswith(str(odd)) for g in lib.people()["groups"] for f in g["faces"])
+
+
+def test_an_action_on_several_faces_is_one_decision_and_one_undo(lib):
+    group = max(lib.people()["groups"], key=lambda g: g["count"])
+    faces = [f["id"] for f in group["faces"][:3]]
+    before = len(lib.store.decisions())
+    out = lib.reject(faces, group["id"])
+    assert len(lib.store.decisions()) == before + 1 and "3 faces" in lib.last_decision()["text"]
+    assert not set(faces) & {f["id"] for f in lib.show(group["id"])["faces"]}
+    assert lib.undo()["undone"] == out["decision"]
+    assert set(faces) <= {f["id"] for f in lib.show(group["id"])["faces"]}
