@@ -179,3 +179,13 @@ def long_clip(tmp_path_factory, val_people):
     """The same people for 48 s: it still plays after slow work on a busy machine."""
     photos = val_people["jerry_seinfeld"][:3] + val_people["elton_john"][:3]
     return make_clip(tmp_path_factory.mktemp("clip") / "long.avi", photos, frames_each=200)
+
+
+def scanned_library(root: Path, photos: Path) -> Path:
+    """A photo library in ``root/lib`` scanned from ``photos`` with the default model (its gallery beside it)."""
+    from core.config import Settings
+    from core.library import Library
+
+    with Library(root / "lib", settings=Settings(gallery=str(root / "gallery"))) as lib:
+        lib.scan([photos])
+    return root / "lib"

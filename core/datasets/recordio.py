@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import DatasetError
+from core.fileutil import Closing
 
 MAGIC = 0xCED7230A
 _MAGIC_BYTES = struct.pack("<I", MAGIC)
@@ -59,7 +60,7 @@ def unpack_record(payload: bytes) -> tuple[IRHeader, bytes]:
     return IRHeader(flag, labels, id1, id2), body
 
 
-class RecordIOReader:
+class RecordIOReader(Closing):
     """Random access to records by key through the ``.idx`` file (lines ``key<TAB>offset``)."""
 
     def __init__(self, rec: Path, idx: Path):
@@ -94,12 +95,6 @@ class RecordIOReader:
 
     def close(self) -> None:
         self._f.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def read_at(self, offset: int) -> bytes:
         """The payload of the record starting at byte ``offset`` (parts re-joined)."""

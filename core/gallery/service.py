@@ -18,6 +18,7 @@ import numpy as np
 from core.config import Settings, load_settings
 from core.decide import OperatingPoint, identify_point
 from core.errors import UsageError
+from core.fileutil import Closing
 from core.gallery.enroller import Enroller, EnrollReport
 from core.gallery.identity import SEARCH_FACES, adapt_people, centroids, decide_name, rank
 from core.gallery.index_manager import IndexManager
@@ -46,7 +47,7 @@ class Match:
                 **({"quality": round(self.quality, 3)} if self.quality is not None else {})}
 
 
-class Gallery:
+class Gallery(Closing):
     """One gallery folder: ``gallery.db`` plus one derived ``index-<model>.faiss`` per model."""
 
     def __init__(self, root: str | Path | None = None, model: str | None = None, settings: Settings | None = None,
@@ -326,9 +327,3 @@ class Gallery:
 
     def close(self) -> None:
         self.store.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from core.errors import GalleryError, IdentityNotFound, UsageError
 from core.fileutil import shown
 from core.gallery.schema import SCHEMA_VERSION, AuditEvent, Base, EmbeddingRow, FaceRow, Identity, Meta, ModelRow
-from core.storage import StoreLayout, checkpoint, connect, declare, open_database, open_store
+from core.storage import FolderStore, StoreLayout, checkpoint, connect, declare, open_database, open_store
 
 # the gallery's folder: its database and the search indexes rebuilt from it (one per model)
 LAYOUT = declare(StoreLayout("gallery", "gallery.db", ("index-*.faiss",), home=lambda settings: settings.gallery_dir()))
@@ -50,7 +50,7 @@ class NewFace:
     quality: float
 
 
-class GalleryStore:
+class GalleryStore(FolderStore):
     """One ``gallery.db``, encrypted when the folder has a key (new galleries do, when ``encrypt``). Thread-safe
     for the GUI's use (one session per call). While open, the folder cannot be re-keyed by another program."""
 
@@ -66,15 +66,8 @@ class GalleryStore:
         self._lock, self.vault, (self.engine, self.Session, self._version_conn) = open_store(
             self.root, LAYOUT, create, encrypt, open_db)
 
-    @property
-    def key(self) -> bytes | None:
-        """The data key of an encrypted gallery (for its other files); None when it is stored plain."""
-        return self.vault.key
-
-    def close(self) -> None:
+    def _close_more(self) -> None:
         self._version_conn.close()
-        self.engine.dispose()
-        self._lock.close()
 
     def checkpoint_wal(self) -> None:
         """Fold the WAL into the database file and truncate it."""

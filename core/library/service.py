@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from core.config import Settings, load_settings
 from core.errors import Cancelled, GalleryError, UsageError
+from core.fileutil import Closing
 from core.library import decisions as dec
 from core.library import naming
 from core.library.cluster import Params
@@ -34,7 +35,7 @@ def default_library_dir() -> Path:
     return LAYOUT.home()
 
 
-class Library:
+class Library(Closing):
     def __init__(self, root: str | Path | None = None, settings: Settings | None = None, analyzer=None,
                  create: bool = True):
         self.settings = settings or load_settings()
@@ -343,12 +344,6 @@ class Library:
 
     def close(self) -> None:
         self.store.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def _ids(faces: int | list[int]) -> list[int]:

@@ -28,7 +28,7 @@ from core.library.schema import (
     RejectionRow,
 )
 from core.paths import data_dir
-from core.storage import StoreLayout, checkpoint, declare, open_database, open_store
+from core.storage import FolderStore, StoreLayout, checkpoint, declare, open_database, open_store
 
 # the library's folder: its database and the grouping state derived from it
 STATE_NAME = "grouping.npz"
@@ -61,7 +61,7 @@ def content_key(sha256: str, box, path: str = "") -> int:
 
 
 
-class LibraryStore:
+class LibraryStore(FolderStore):
     """One ``library.db``, encrypted when the folder has a key (new libraries do, when ``encrypt``); one
     session per call (safe for the GUI's worker threads)."""
 
@@ -74,14 +74,6 @@ class LibraryStore:
             lambda path, key: open_database(path, Base, Meta, SCHEMA_VERSION, create=create, what="photo library",
                                             key=key))
 
-    @property
-    def key(self) -> bytes | None:
-        """The data key of an encrypted library (for its grouping state); None when it is stored plain."""
-        return self.vault.key
-
-    def close(self) -> None:
-        self.engine.dispose()
-        self._lock.close()
 
     def checkpoint(self) -> None:
         checkpoint(self.engine)
@@ -183,12 +175,15 @@ class LibraryStore:
                           pinned=np.fromiter((bool(r[5]) for r in rows), bool, n),
                           keys=np.asarray([keys[i] for i in order], np.int64))
 
-    def face(self, face_id: int) -> LibFaceRow:
+    def _row(self, table, key: int, what: str):
         with self.Session() as s:
-            row = s.get(LibFaceRow, face_id)
+            row = s.get(table, key)
             if row is None:
-                raise GalleryError(f"No face with id {face_id} in the photo library.")
+                raise GalleryError(f"No {what} with id {key} in the photo library.")
             return row
+
+    def face(self, face_id: int) -> LibFaceRow:
+        return self._row(LibFaceRow, face_id, "face")
 
     def faces_of(self, person_id: int | None, limit: int | None = None, offset: int = 0,
                  with_crops: bool = False) -> list[dict]:
@@ -231,11 +226,7 @@ class LibraryStore:
         return out
 
     def person(self, person_id: int) -> PersonRow:
-        with self.Session() as s:
-            row = s.get(PersonRow, person_id)
-            if row is None:
-                raise GalleryError(f"No person or group with id {person_id} in the photo library.")
-            return row
+        return self._row(PersonRow, person_id, "person or group")
 
     def person_by_name(self, name: str) -> PersonRow | None:
         with self.Session() as s:

@@ -65,8 +65,7 @@ class Region:
 
 
 def _stored(size: tuple[int, int], orientation: int) -> tuple[int, int]:
-    """The stored (W, H) of an image whose upright size is ``size``."""
-    return (size[1], size[0]) if orientation >= 5 else (size[0], size[1])
+    return (size[1], size[0]) if orientation >= 5 else (size[0], size[1])   # upright (W, H) -> stored (W, H)
 
 
 # EXIF orientation: a normalised point (u, v) of the stored image -> the same point of the upright image
@@ -268,7 +267,10 @@ def read_regions(photo_path: str | Path, size: tuple[int, int] | None = None,
             warnings.append(f"{shown(sidecar)}: cannot be read ({exc.strerror or exc}).")
     found: list[Region] = []
     for data, source in packets + embedded:
-        regions, problems = _packet_regions(data, source, size, orientation)
+        try:
+            regions, problems = _packet_regions(data, source, size, orientation)
+        except Exception as exc:  # noqa: BLE001 - whatever a file holds (say, 100,000 nested nodes): a warning
+            regions, problems = [], [f"{shown(source)}: its XMP cannot be read ({type(exc).__name__})."]
         warnings += problems
         found += [r for i, r in enumerate(regions) if not any(_same_face(r.name, r.box, m.name, m.box)
                                                               for m in found + regions[:i])]
@@ -345,7 +347,6 @@ def write_sidecar(photo_path: str | Path, regions: Sequence[tuple[str, Sequence[
     W, H = int(image_size[0]), int(image_size[1])
     if W <= 0 or H <= 0 or orientation not in _MAP:
         raise BadValue(f"Image size {image_size} and orientation {orientation} cannot be used (W, H > 0; 1..8).")
-    back = _INVERSE[orientation]
     new: list[tuple[str, list[float], list[float]]] = []   # (name, upright px box, stored normalised box)
     for name, box in regions:
         x, y, w, h = (float(v) for v in box)
@@ -353,7 +354,7 @@ def write_sidecar(photo_path: str | Path, regions: Sequence[tuple[str, Sequence[
         if not name.strip() or x1 <= x0 or y1 <= y0:
             raise BadValue(f"The face {name!r} at {list(box)} has no name or lies outside the {W}x{H} image.")
         new.append((name.strip(), [x0, y0, x1 - x0, y1 - y0], _turn([x0 / W, y0 / H, (x1 - x0) / W, (y1 - y0) / H],
-                                                                     back)))
+                                                                     _INVERSE[orientation])))
     target = next((p for p in sidecar_paths(photo_path) if p.is_file()), sidecar_paths(photo_path)[1])
     root, prefixes = _existing(target)
     rdf = root.find(RDF)
@@ -374,7 +375,7 @@ def write_sidecar(photo_path: str | Path, regions: Sequence[tuple[str, Sequence[
                         parents = {c: p for p in li.iter() for c in p}
                         old_area = _struct(li)[_q("mwg-rs:Area")]
                         parents[old_area].remove(old_area)
-                        _area(parents[old_area], _turn(got[1], back))
+                        _area(parents[old_area], _turn(got[1], _INVERSE[orientation]))
                 kept.append(li)
             desc.remove(old)
     if holder is None:
@@ -392,7 +393,7 @@ def write_sidecar(photo_path: str | Path, regions: Sequence[tuple[str, Sequence[
         _el(li, "mwg-rs:Type", "Face")
     try:
         write_bytes_atomic(target, _serialise(root, prefixes))
-    except OSError as exc:   # DiskFull is not an OSError: it goes up as it is
-        raise SidecarNotWritten(f"{shown(target)}: cannot be written ({exc.strerror or exc}); is the folder "
+    except (OSError, RecursionError) as exc:   # DiskFull is no OSError: it goes up as it is
+        raise SidecarNotWritten(f"{shown(target)}: cannot be written ({getattr(exc, 'strerror', '') or exc}); is the folder "
                                 "read-only? The photo is unchanged.") from exc
     return target

@@ -16,10 +16,11 @@ from core.errors import PassphraseNeeded, SealBroken, WrongKey
 from core.storage import keys
 from core.storage.database import checkpoint, connect, open_database
 from core.storage.keys import Vault
-from core.storage.layout import REGISTRY, StoreLayout, declare
+from core.storage.layout import REGISTRY, FolderStore, StoreLayout, declare
 from core.storage.migrate import decrypt_folder, encrypt_folder, folder_lock, open_store, prepare
 from core.storage.sealed import read_maybe_sealed, write_maybe_sealed
 
-__all__ = ["REGISTRY", "PassphraseNeeded", "SealBroken", "StoreLayout", "Vault", "WrongKey", "checkpoint", "connect",
+__all__ = ["REGISTRY", "FolderStore", "PassphraseNeeded", "SealBroken", "StoreLayout", "Vault", "WrongKey", "checkpoint",
+           "connect",
            "declare", "decrypt_folder", "encrypt_folder", "folder_lock", "keys", "open_database", "open_store",
            "prepare", "read_maybe_sealed", "write_maybe_sealed"]

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.fileutil import Closing
+
 SQLITE_SIDES = ("-wal", "-shm", "-journal")
 
 
@@ -50,3 +52,26 @@ def declare(layout: StoreLayout) -> StoreLayout:
     """Register a store's layout (once, where the store is defined) and return it."""
     REGISTRY[layout.what] = layout
     return layout
+
+
+class FolderStore(Closing):
+    """A store open on its folder (see :func:`core.storage.open_store`): ``vault`` (its key), the folder's
+    shared ``_lock`` and an SQLAlchemy ``engine``; closing releases all three."""
+
+    LAYOUT: StoreLayout
+    vault: object
+    engine: object
+    _lock: object
+
+    @property
+    def key(self) -> bytes | None:
+        """The folder's data key (for its other files: indexes, the grouping state); None when stored plain."""
+        return self.vault.key
+
+    def close(self) -> None:
+        self._close_more()
+        self.engine.dispose()
+        self._lock.close()
+
+    def _close_more(self) -> None:
+        """What a store holds open besides its engine."""

@@ -14,13 +14,9 @@ from app.people.models import ID_ROLE, UNSORTED
 @pytest.fixture(scope="session")
 def val_library(tmp_path_factory, samples):
     """A library scanned once from the 5-celebrity val photos (25 photos, 5 people of 5 faces), copied per test."""
-    from core.config import Settings
-    from core.library import Library
+    from tests.conftest import scanned_library
 
-    root = tmp_path_factory.mktemp("people-tab")
-    with Library(root / "lib", settings=Settings(gallery=str(root / "gallery"))) as lib:
-        lib.scan([samples / "val"])
-    return root / "lib"
+    return scanned_library(tmp_path_factory.mktemp("people-tab"), samples / "val")
 
 
 def make_panel(qtbot, library_dir, gallery_dir):

@@ -18,10 +18,9 @@ NAMES = ("Ada", "Bob", "Cy", "Di", "Ed")
 
 @pytest.fixture(scope="module")
 def scanned_train(tmp_path_factory, samples):
-    root = tmp_path_factory.mktemp("review")
-    with Library(root / "lib", settings=Settings(gallery=str(root / "gallery"))) as lib:
-        lib.scan([samples / "train"])
-    return root / "lib"
+    from tests.conftest import scanned_library
+
+    return scanned_library(tmp_path_factory.mktemp("review"), samples / "train")
 
 
 @pytest.fixture
