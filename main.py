@@ -11,7 +11,7 @@ from core.cli import main as cli_main
 def _is_cli(argv: list[str]) -> bool:
     if not argv:
         return False
-    if argv[0] in ("-h", "--help"):
+    if argv[0] in ("-h", "--help", "--version"):
         return True
     return argv[0] in command_names()
 

@@ -42,10 +42,19 @@ def fetch_then(parent, jobs, spec, then, setup: bool = False) -> bool:
     if accepted is None:
         return False
     job = ProcessJob(fetch_args(spec, accepted, setup), parent=parent)
+    job.output.connect(lambda text: show_progress(parent, text))
     job.done.connect(lambda code, doc: then() if code == 0 else
                      QMessageBox.warning(parent, "Fetch failed", doc.get("error", {}).get("message", "")))
     job.start(jobs)
     return True
+
+
+def show_progress(parent, text: str) -> None:
+    """The fetch's latest progress line (``Downloading ...``, ``Verified ...``, ``Extracting ...``) in the
+    window's status bar."""
+    lines = [ln.strip() for ln in text.replace("\r", "\n").splitlines() if ln.strip()]
+    if lines and hasattr(parent, "statusBar"):
+        parent.statusBar().showMessage(lines[-1][:200])
 
 
 def fetch_samples_then(parent, jobs, then, failed) -> None:

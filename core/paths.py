@@ -2,6 +2,9 @@
 
 Each may be moved with an environment variable (``FACEREC_CACHE_DIR``,
 ``FACEREC_DATA_DIR``, ``FACEREC_CONFIG_DIR``), which the tests and CI use.
+
+Files shipped with the app (the icon) are found through the installed packages, never through the
+repository: :func:`resource_path`.
 """
 
 from __future__ import annotations
@@ -34,3 +37,14 @@ def settings_path() -> Path:
 
 def default_gallery_dir() -> Path:
     return data_dir() / "gallery"
+
+
+def resource_path(*parts: str) -> Path:
+    """A file shipped with the app: ``resources/`` in the repository, the ``resources`` package's data once
+    installed (a wheel installs it as plain files, so this is a real path)."""
+    from importlib.resources import files
+
+    where = files("resources")
+    for part in parts:
+        where = where / part
+    return Path(str(where))

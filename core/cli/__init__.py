@@ -15,10 +15,21 @@ import json
 import os
 import sys
 
-from core.cli import bench, engine, evaluate, gallery, people, training
+from core.cli import bench, desktop, engine, evaluate, gallery, people, training
 from core.errors import FaceRecError, UsageError, describe
 
-ROOMS = (engine, gallery, people, training, evaluate, bench)
+ROOMS = (engine, gallery, people, training, evaluate, bench, desktop)
+
+
+def version() -> str:
+    """The installed package's version (``facerec --version``; the editable install's in a clone)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("facerec")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,6 +39,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="facerec", description="Face recognition on your own machine.")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     for room in ROOMS:
         room.register(sub)
@@ -80,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     real_stdout = sys.stdout
     if not argv or argv[0] in ("-h", "--help"):
         build_parser().print_help(real_stdout)
+        return 0
+    if "--version" in argv and set(argv) <= {"--version", "--json"}:
+        print(json.dumps({"version": version()}) if as_json else f"facerec {version()}", file=real_stdout)
         return 0
     try:
         with contextlib.redirect_stdout(sys.stderr):
