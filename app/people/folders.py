@@ -1,5 +1,6 @@
-"""The library's folders: which are there (an unplugged drive is not), how many photos each brought, and
-removing one (its photos and their faces leave the library; the files stay where they are)."""
+"""The library's folders: which are there (an unplugged drive is not), how many photos each brought, removing
+one (its photos and their faces leave the library; the files stay where they are), and writing the names back
+beside the photos (``.xmp`` sidecars other tools read: digiKam, Lightroom, darktable)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,11 @@ class FoldersDialog(QDialog):
         self.remove = self.box.addButton("Remove from library ...", QDialogButtonBox.ButtonRole.ActionRole)
         self.remove.setEnabled(False)
         self.remove.clicked.connect(self._ask)
+        self.write = self.box.addButton("Write names to photos", QDialogButtonBox.ButtonRole.ActionRole)
+        self.write.setToolTip("Write every named person's faces as face regions to an .xmp file beside each photo "
+                              "(merged with what is there; the photos themselves are not changed), so other photo "
+                              "tools see the names")
+        self.write.clicked.connect(self._write)
         self.box.rejected.connect(self.reject)
         lay.addWidget(self.box)
         self.list.itemSelectionChanged.connect(lambda: self.remove.setEnabled(self._row() is not None))
@@ -77,6 +83,14 @@ class FoldersDialog(QDialog):
         yes.setText("Remove")
         yes.clicked.connect(lambda: self._remove(f["path"]))
         self.confirm.open()
+
+    def _write(self) -> None:
+        def done(rep: dict) -> str:
+            failed = f"; {len(rep['failed'])} could not be written: {rep['failed'][0]['reason']}" if rep["failed"] else ""
+            return (f"Wrote {count_text(rep['faces'], 'named face')} to {count_text(rep['sidecars'], 'sidecar')} "
+                    f"(.xmp beside the photos){failed}.")
+
+        self.panel.run_decision(lambda lib: lib.write_xmp(), done)
 
     def _remove(self, path: str) -> None:
         def done(rep: dict) -> str:

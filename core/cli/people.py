@@ -11,7 +11,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "list": (), "show": ("id",), "name": ("id", "name"), "merge": ("source", "target"), "split": ("id",),
     "move": ("face", "person"), "reject": ("face", "person"), "not-face": ("face",), "ignore": ("ids",),
     "undo": (), "review": (), "regroup": (), "forget": ("id",), "remove-library": (), "decisions": (),
-    "folders": (), "remove-folder": ("folder",),
+    "folders": (), "remove-folder": ("folder",), "write-xmp": ("ids",),
 }
 
 
@@ -101,6 +101,9 @@ def cmd_people(args) -> tuple[dict, int]:
             return {"library": str(lib.root), "folders": lib.folders()}, 0
         if a == "remove-folder":
             return lib.remove_folder(args.folder), 0
+        if a == "write-xmp":
+            out = lib.write_xmp([_int(i, "ID") for i in args.ids] if args.ids else None)
+            return out, 3 if out["failed"] else 0
         return lib.forget(_int(args.id, "ID")), 0
 
 

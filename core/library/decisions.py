@@ -284,6 +284,8 @@ def describe(kind: str, summary: dict, at=None) -> str:
         "ignore": lambda: f"hiding {s.get('groups')} group{'' if s.get('groups') == 1 else 's'}",
         "confirm": lambda: f"confirming face {s.get('face')} as “{s.get('name')}”",
         "not_them": lambda: f"“not {s.get('name')}” for {s.get('kind')} {s.get('id')}",
+        "names_from_photos": lambda: (f"the names found in the photos ({s.get('groups', 0)} groups, "
+                                      f"{s.get('faces', 0)} faces)"),
     }
     text = words[kind]() if kind in words else kind.replace("_", " ")
     if at is not None:

@@ -29,6 +29,7 @@ import numpy as np
 from core.gallery.identity import centroid
 from core.library.cluster import Params, Thresholds, _margins
 from core.library.grouper import Grouper
+from core.library.tags import pending
 from core.zoo import key_fingerprint
 
 STRANGER_QUESTIONS = 5   # expected questions about strangers the queue may hold, whatever the library's size
@@ -80,9 +81,39 @@ def ask_floor(impostor: dict, face_counts: list[int], candidates: int, fpir: flo
     return min(threshold, open_set_threshold(impostor, face_counts, rate))
 
 
+def from_photos(lib) -> list[dict]:
+    """What the names in the photos (other tools' XMP face regions) leave to ask, first: in a group whose faces
+    the photos name differently, "Is this NAME?" about each face whose photo disagrees with the group's name (or,
+    unnamed, with most of its faces), then "Is this group NAME?" (the name most of its photos give)."""
+    names = {g["id"]: g["name"] for g in lib.store.people()}
+    by_group: dict[int, list[tuple[int, str]]] = {}
+    for fid, name, pid in pending(lib.store):
+        if pid is not None and names.get(pid) != name:
+            by_group.setdefault(pid, []).append((fid, name))
+    faces, groups = [], []
+    ask = {"score": 1.0, "threshold": 1.0, "floor": 1.0, "likely": True, "source": "photo"}
+    for pid, tagged in sorted(by_group.items()):
+        counts: dict[str, int] = {}
+        for _f, n in tagged:
+            counts[n] = counts.get(n, 0) + 1
+        group_name = names.get(pid) or max(sorted(counts), key=counts.get)
+        faces += [{"kind": "face", "id": f, "person": n, "group": pid, **ask} for f, n in tagged if n != group_name]
+        if names.get(pid) is None:
+            groups.append({"kind": "group", "id": pid, "person": group_name, "group": pid, **ask})
+    return faces + groups
+
+
 def suggestions(lib, limit: int = 50) -> list[dict]:
+    """The review queue: the names found in the photos that disagree with a group first, then the suggestions
+    of the gallery's identity rule (see the module's docstring)."""
+    asked = from_photos(lib)
+    return (asked + _suggestions(lib, {a["id"] for a in asked}))[:limit]
+
+
+def _suggestions(lib, skip: set[int]) -> list[dict]:
     from core.decide import identify_point
 
+    limit = 10 ** 9
     cents, counts = _named_centroids(lib)
     if not cents:
         return []
@@ -124,7 +155,7 @@ def suggestions(lib, limit: int = 50) -> list[dict]:
                 out.append(item("face", f["id"], names[int(j)], s, photo=f["photo"]))
     recent = {n: i for i, n in enumerate(recent_names(lib))}
     out.sort(key=lambda d: (recent.get(d["person"], len(recent)), abs(d["score"] - thr), d["kind"], d["id"]))
-    return out[:limit]
+    return [d for d in out if not (d["kind"] == "face" and d["id"] in skip)][:limit]
 
 
 def same_person_test(lib, a: list[int], b: list[int]) -> dict:

@@ -137,6 +137,53 @@ def face_record(face) -> dict:
             "embedding": face.embedding, "crop": encode_crop(face.crop)}
 
 
+def _overlap(a, b) -> float:
+    """IoU of two [x, y, w, h] boxes."""
+    iw = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+MATCH_IOU = 0.25   # another tool's face box and ours (theirs are often looser): at least this overlap ...
+
+
+def match_tags(records: list[dict], regions) -> int:
+    """Give each face record the name of the region it matches (``record["tag"] = (name, kind)``): greedy by
+    overlap, one region per face; a region also matches when our face's centre lies inside it and it is at most
+    four times our face's area (a loose box drawn around a head). Returns how many faces were named."""
+    pairs = []
+    for i, r in enumerate(records):
+        bx, by, bw, bh = r["box"]
+        cx, cy = bx + bw / 2, by + bh / 2
+        for j, reg in enumerate(regions):
+            x, y, w, h = reg.box
+            iou = _overlap(r["box"], reg.box)
+            inside = x <= cx <= x + w and y <= cy <= y + h and w * h <= 4 * bw * bh
+            if iou >= MATCH_IOU or inside:
+                pairs.append((iou, i, j))
+    used_r, used_g = set(), set()
+    for _iou, i, j in sorted(pairs, reverse=True):
+        if i not in used_r and j not in used_g:
+            records[i]["tag"] = (regions[j].name, regions[j].kind)
+            used_r.add(i)
+            used_g.add(j)
+    return len(used_r)
+
+
+def tagged_records(path: str, faces, shape) -> tuple[list[dict], list[str]]:
+    """The face records of a photo, named where another tool's XMP face regions say who they are; and the
+    warnings reading those regions gave (malformed XMP, regions outside the image: never fatal)."""
+    from core.library.xmp import read_regions
+
+    records = [face_record(f) for f in faces]
+    regions, warnings = read_regions(path, size=None if shape is None else (shape[1], shape[0]))
+    if regions and records:
+        match_tags(records, regions)
+    return records, warnings
+
+
 def scan(store: LibraryStore, analyzer, folders: list[str | Path], progress: ProgressFn | None = None,
          cancel: CancelFn | None = None, checkpoint: Callable[[], None] | None = None, every: int = 500) -> dict:
     """Bring the library up to date with ``folders``; returns what changed. ``checkpoint`` is called after every
@@ -156,7 +203,8 @@ def scan(store: LibraryStore, analyzer, folders: list[str | Path], progress: Pro
     unreadable += [{"path": shown(s_["path"]), "reason": s_["reason"]} for s_ in found.skipped]
     paths = [p for p, size, *_ in work.todo if size <= MAX_FILE_BYTES]
     meta = {p: (size, mtime, sha) for p, size, mtime, sha in work.todo}
-    done = faces = errors = 0
+    done = faces = errors = tagged = 0
+    warnings: list[str] = []
     key = analyzer.embedder.model_key
     try:
         for res in analyzer.analyze_paths(paths, cancel=cancel):
@@ -169,8 +217,10 @@ def scan(store: LibraryStore, analyzer, folders: list[str | Path], progress: Pro
             errors += error is not None
             if error is not None:
                 unreadable.append({"path": shown(res.path), "reason": error})
-            store.put_photo(res.path, size, mtime, sha, res.image_shape, res.taken, error,
-                            [face_record(f) for f in res.faces] if error is None else [], key)
+            records, xmp_warnings = tagged_records(res.path, res.faces, res.image_shape) if error is None else ([], [])
+            warnings += xmp_warnings
+            tagged += sum(1 for r in records if r.get("tag"))
+            store.put_photo(res.path, size, mtime, sha, res.image_shape, res.taken, error, records, key)
             faces += len(res.faces)
             done += 1
             if progress is not None:
@@ -184,4 +234,5 @@ def scan(store: LibraryStore, analyzer, folders: list[str | Path], progress: Pro
             "unchanged": work.unchanged + work.touched, "removed_photos": len(work.removed),
             "removed_faces": removed_faces, "faces_found": faces, "unreadable": errors + len(too_big),
             "unreadable_photos": unreadable, "missing_folders": [shown(f) for f in found.missing],
-            "empty_folders": [shown(f) for f in found.empty], "seconds": round(time.perf_counter() - t0, 2)}
+            "empty_folders": [shown(f) for f in found.empty], "named_by_other_tools": tagged,
+            "xmp_warnings": warnings, "seconds": round(time.perf_counter() - t0, 2)}

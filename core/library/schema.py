@@ -75,6 +75,17 @@ class LibFaceRow(Base):
     not_face: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class TagRow(Base):
+    """A name another tool gave a face (an XMP face region in the photo or its sidecar), matched to our face by
+    box overlap. ``applied``: it has become a decision (or the user answered it in review)."""
+
+    __tablename__ = "tags"
+    face_id: Mapped[int] = mapped_column(ForeignKey("faces.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(16))        # "mwg" | "mp"
+    applied: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class RejectionRow(Base):
     __tablename__ = "rejections"
     face_id: Mapped[int] = mapped_column(ForeignKey("faces.id", ondelete="CASCADE"), primary_key=True)

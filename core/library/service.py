@@ -8,7 +8,6 @@ the gallery and the library.
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -16,16 +15,18 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core.config import Settings, load_settings
-from core.errors import Cancelled, GalleryError, UsageError
+from core.errors import Cancelled, UsageError
 from core.fileutil import Closing
 from core.library import decisions as dec
 from core.library import naming
 from core.library.cluster import Params
+from core.library.folders import remove_library
 from core.library.people import INCREMENTAL_SHARE, Regrouper
 from core.library.review import propose_split, suggestions
 from core.library.scan import scan
 from core.library.schema import DecisionRow, PersonRow
 from core.library.store import LAYOUT, STATE_NAME, LibraryStore
+from core.library.tags import done as tags_done
 from core.progress import ProgressFn
 
 ENROL_FACES = 20   # the best faces of a named group that are enrolled in the gallery (its centroid needs no more)
@@ -89,7 +90,24 @@ class Library(Closing):
             # grouping, which depends only on the photos and decisions, never on the order they were scanned.
             many = report["faces_found"] > INCREMENTAL_SHARE * before
             report["grouping"] = regrouper.regroup(full=many)
+            if report.get("named_by_other_tools"):
+                try:
+                    report["names_from_photos"] = self.apply_tags()
+                except UsageError as exc:  # they contradict the user's own decisions: left for review
+                    report["names_from_photos"] = {"named": 0, "error": str(exc)}
         return report
+
+    def apply_tags(self) -> dict:
+        """Names other tools stored in the photos become the user's decisions (see :mod:`core.library.tags`)."""
+        from core.library import tags
+
+        return tags.apply_photo_names(self)
+
+    def write_xmp(self, person_ids: list[int] | None = None) -> dict:
+        """Write the named people's faces to the photos' ``.xmp`` sidecars (see :mod:`core.library.tags`)."""
+        from core.library import tags
+
+        return tags.write_names(self, person_ids)
 
     def regroup(self, full: bool = False) -> dict:
         with self._lock:
@@ -249,15 +267,24 @@ class Library(Closing):
         return self._decide("ignore", {"groups": len(ids)}, lambda c: {"hidden": dec.hide_groups(c, ids)})
 
     def confirm_face(self, face_id: int, name: str) -> dict:
-        """Answer "yes" to "Is this NAME?" for an unsorted face."""
-        return self._decide("confirm", {"face": face_id, "name": name},
-                            lambda c: {"person": dec.confirm_face(c, face_id, name)})
+        """Answer "yes" to "Is this NAME?" for a face (unsorted, or one whose photo names it otherwise)."""
+        out = self._decide("confirm", {"face": face_id, "name": name},
+                           lambda c: {"person": dec.confirm_face(c, face_id, name)})
+        tags_done(self.store, [face_id])
+        return out
 
     def reject_suggestion(self, suggestion: dict) -> dict:
         """Answer "no" to a review suggestion: it is not asked again, and the group or face never joins them."""
         kind, item, name = suggestion["kind"], int(suggestion["id"]), suggestion["person"]
-        return self._decide("not_them", {"kind": kind, "id": item, "name": name},
-                            lambda c: dec.reject_suggestion(c, kind, item, name))
+        out = self._decide("not_them", {"kind": kind, "id": item, "name": name},
+                           lambda c: dec.reject_suggestion(c, kind, item, name))
+        if kind == "face":
+            tags_done(self.store, [item])
+        else:
+            from core.library.tags import done_for_group
+
+            done_for_group(self.store, item, name)
+        return out
 
     def last_decision(self) -> dict | None:
         """What :meth:`undo` would reverse now, in words (key ``text``); None when there is nothing to undo."""
@@ -351,30 +378,6 @@ def _ids(faces: int | list[int]) -> list[int]:
     if not ids:
         raise UsageError("Select at least one face.")
     return ids
-
-
-def remove_library(root: Path) -> dict:
-    """Delete a library folder: its database (and WAL), the grouping state, its key; never the photos."""
-    from core.storage.keys import forget_wrapping_key, read_vault
-    from core.storage.migrate import LOCKS
-
-    root = Path(root)
-    if not LAYOUT.exists(root):
-        raise GalleryError(f"No photo library at {root}.")
-    from core.storage import folder_lock
-
-    with folder_lock(root, exclusive=True, what="photo library"):
-        doc = read_vault(root)
-        files = LAYOUT.files(root)
-        for p in files:
-            p.unlink()
-        if doc is not None:
-            forget_wrapping_key(doc)
-    for name in LOCKS:
-        (root / name).unlink(missing_ok=True)
-    if not any(root.iterdir()):
-        shutil.rmtree(root)
-    return {"removed_library": str(root), "files": len(files)}
 
 
 __all__ = ["Library", "default_library_dir", "remove_library"]

@@ -26,6 +26,7 @@ from core.library.schema import (
     PersonRow,
     PhotoRow,
     RejectionRow,
+    TagRow,
 )
 from core.paths import data_dir
 from core.storage import FolderStore, StoreLayout, checkpoint, declare, open_database, open_store
@@ -103,10 +104,14 @@ class LibraryStore(FolderStore):
                            error=error)
             s.add(row)
             s.flush()
-            s.add_all(LibFaceRow(photo_id=row.id, box=f["box"], landmarks=f["landmarks"], det_score=f["det_score"],
-                                 quality=f["quality"], model_key=model_key,
-                                 embedding=np.asarray(f["embedding"], "<f4").tobytes(), crop=f["crop"])
-                      for f in faces)
+            rows = [LibFaceRow(photo_id=row.id, box=f["box"], landmarks=f["landmarks"], det_score=f["det_score"],
+                               quality=f["quality"], model_key=model_key,
+                               embedding=np.asarray(f["embedding"], "<f4").tobytes(), crop=f["crop"]) for f in faces]
+            s.add_all(rows)
+            if any(f.get("tag") for f in faces):
+                s.flush()
+                s.add_all(TagRow(face_id=r.id, name=f["tag"][0], source=f["tag"][1])
+                          for r, f in zip(rows, faces) if f.get("tag"))
             return row.id
 
     def put_photos(self, photos: list[dict], model_key: str) -> None:

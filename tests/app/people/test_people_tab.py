@@ -223,3 +223,26 @@ def test_forget_by_click_leaves_no_byte_of_the_person_in_any_folder(scanned_pane
     assert gid not in people_ids(p) and p.notice.text().startswith("Forgot")
     folders = [lib.root, lib.settings.gallery_dir()]
     assert leaks(files_under(*folders), vectors, [b"Ada Lovelace"], [c for c in crops if c]) == []
+
+
+def test_write_names_to_photos_by_click_writes_sidecars_beside_them(panel, qtbot, samples, tmp_path):
+    import shutil
+
+    from app.people.folders import FoldersDialog
+
+    photos = tmp_path / "photos"
+    shutil.copytree(samples / "val" / "madonna", photos)
+    before = {p.name: p.read_bytes() for p in photos.iterdir()}
+    panel.scan([str(photos)])
+    wait_idle(qtbot, panel)
+    gid = people_ids(panel)[0]
+    panel.run_decision(lambda lib: lib.name(gid, "Madonna", enrol=False), "named")
+    wait_idle(qtbot, panel)
+    qtbot.mouseClick(panel.btn_folders, Qt.MouseButton.LeftButton)
+    dlg = dialog(qtbot, panel, FoldersDialog)
+    qtbot.mouseClick(dlg.write, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, panel)
+    assert panel.notice.text().startswith("Wrote 5 named faces to 5 sidecars")
+    assert sorted(p.name for p in photos.glob("*.xmp")) == sorted(n.rsplit(".", 1)[0] + ".xmp" for n in before)
+    assert all(b"Madonna" in p.read_bytes() for p in photos.glob("*.xmp"))
+    assert {p.name: p.read_bytes() for p in photos.iterdir() if p.suffix != ".xmp"} == before  # photos untouched

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -27,17 +26,6 @@ from core.library.xmp import read_regions, write_sidecar
 
 STORED = (300, 200)                  # stored (W, H) of every test photo
 BLOCK = (40, 32, 64, 80)             # the red block: x, y, w, h in stored pixels
-
-
-@pytest.fixture(scope="module")
-def exiftool() -> str:
-    path = shutil.which("exiftool")
-    if path is None:
-        message = "exiftool is not installed (apt-get install libimage-exiftool-perl)."
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 def et(*args: str | Path) -> None:
