@@ -80,9 +80,12 @@ class GalleryStore(FolderStore):
     # ------------------------------------------------------------ models and embeddings
 
     def ensure_model(self, key: str, name: str, dim: int, weights_hash: str) -> None:
-        with self.Session.begin() as s:
-            if s.get(ModelRow, key) is None:
-                s.add(ModelRow(key=key, name=name, dim=dim, weights_hash=weights_hash))
+        try:
+            with self.Session.begin() as s:
+                if s.get(ModelRow, key) is None:
+                    s.add(ModelRow(key=key, name=name, dim=dim, weights_hash=weights_hash))
+        except IntegrityError:  # another program added it at the same moment: it is there
+            pass
 
     def embedding_ids(self, model_key: str) -> np.ndarray:
         with self.Session() as s:
@@ -150,15 +153,20 @@ class GalleryStore(FolderStore):
             return s.scalar(select(Identity.name).join(FaceRow).where(FaceRow.image_hash == image_hash).limit(1))
 
     def identity_id(self, name: str, create: bool) -> int:
-        with self.Session.begin() as s:
-            ident = s.scalar(select(Identity).where(Identity.name == name))
-            if ident is None:
-                if not create:
-                    raise IdentityNotFound(f"No person named '{name}' in the gallery.")
-                ident = Identity(name=name)
-                s.add(ident)
-                s.flush()
-            return ident.id
+        for _attempt in range(2):  # a second program may create the same person at the same moment: then read it
+            try:
+                with self.Session.begin() as s:
+                    ident = s.scalar(select(Identity).where(Identity.name == name))
+                    if ident is None:
+                        if not create:
+                            raise IdentityNotFound(f"No person named '{name}' in the gallery.")
+                        ident = Identity(name=name)
+                        s.add(ident)
+                        s.flush()
+                    return ident.id
+            except IntegrityError:
+                continue
+        raise GalleryError(f"Could not add '{name}' to the gallery while another program changed it; try again.")
 
     def add_face(self, identity_id: int, face: NewFace, model_key: str, embedding: np.ndarray) -> tuple[int, int]:
         """Commit one face with its embedding; returns (face id, embedding id)."""

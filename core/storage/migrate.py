@@ -243,11 +243,10 @@ def open_store(root: Path, layout: StoreLayout, create: bool, encrypt_new: bool,
     lock = contextlib.ExitStack()
     lock.enter_context(folder_lock(root, exclusive=False, what=what))
     try:
-        # A new folder gets its key and its database under one exclusive lock: two programs starting at once
-        # must not each make a key (the last vault written would win, and the other's data be unreadable).
-        fresh = not (root / db).exists()
-        with waiting_lock(root, CREATE_LOCK, what, timeout=120, doing="being created") if fresh \
-                else contextlib.nullcontext():
+        # The key and the database are set up under one exclusive lock: two programs starting at once on a new
+        # folder must not each make a key (the last vault written would win, and the other's data be
+        # unreadable), nor each create the tables. Held only while opening (a quick check of the database).
+        with waiting_lock(root, CREATE_LOCK, what, timeout=120, doing="being opened"):
             vault = prepare(root, layout, create=create, encrypt_new=encrypt_new)
             if create:
                 new_file(root / db)

@@ -16,12 +16,13 @@ from tests.fakes import FakeAnalyzer, photo
 ROUNDS = 20
 
 
-def _enrol(root: str, tmp: str, person: int, name: str, barrier) -> None:
+def _enrol(root: str, tmp: str, person: int, name: str, first: int, barrier) -> None:
+    """Enrol three photos of ``person`` (texture variants ``first`` ..) as ``name``, once ``barrier`` opens."""
     from core.gallery import Gallery
 
     barrier.wait()
     with Gallery(root, settings=Settings(), analyzer=FakeAnalyzer()) as g:
-        g.enroll(name, [photo(Path(tmp) / f"{person}-{v}.png", person, v) for v in range(3)])
+        g.enroll(name, [photo(Path(tmp) / f"{person}-{v}.png", person, v) for v in range(first, first + 3)])
 
 
 def _first_scan(root: str, person: int, barrier) -> None:
@@ -55,7 +56,7 @@ def test_two_first_enrolments_started_together_keep_both_people(tmp_path):
     names = ["Elton John", "Madonna"]
     for r in range(ROUNDS):
         root = tmp_path / f"g{r}"
-        _together(_enrol, lambda i, root=root: (str(root), str(tmp_path), i, names[i]))
+        _together(_enrol, lambda i, root=root: (str(root), str(tmp_path), i, names[i], 0))
         with Gallery(root, settings=Settings(), analyzer=FakeAnalyzer(), create=False) as g:
             assert g.names() == names, f"round {r}"
             assert g.count() == (2, 6)
@@ -98,3 +99,13 @@ def test_a_store_path_that_is_a_file_is_one_sentence(tmp_path, what):
     f.write_text("x")
     with pytest.raises(GalleryError, match="is a file"):
         (GalleryStore if what == "gallery" else LibraryStore)(f)
+
+
+def test_two_programs_enrolling_the_same_new_person_at_once_make_one_person(tmp_path):
+    from core.gallery import Gallery
+
+    for r in range(5):
+        root = tmp_path / f"s{r}"
+        _together(_enrol, lambda i, root=root: (str(root), str(tmp_path), 7, "Ada", 3 * i))
+        with Gallery(root, settings=Settings(), analyzer=FakeAnalyzer(), create=False) as g:
+            assert g.list()[0]["name"] == "Ada" and g.count() == (1, 6), f"round {r}"
