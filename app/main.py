@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 
-def parse_gui_args(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python main.py", description="Face recognition desktop app.")
+def parse_gui_args(argv: list[str], prog: str = "python main.py") -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog=prog, description="Face recognition desktop app.")
     p.add_argument("--source", help="webcam index, video file, image or folder of images")
     p.add_argument("--gallery", help="gallery folder (default: the user data directory)")
     p.add_argument("--screenshot", help="save a PNG of the main window before quitting")
@@ -19,11 +19,19 @@ def parse_gui_args(argv: list[str]) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def run_gui(argv: list[str]) -> int:
+def gui_entry() -> None:
+    """``facerec-gui``, the installed app's window (a GUI script: on Windows it has no console)."""
+    for name in ("stdout", "stderr"):  # pythonw has none; libraries that write progress must not fail
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w"))  # kept open for the life of the process
+    sys.exit(run_gui(sys.argv[1:], prog="facerec-gui"))
+
+
+def run_gui(argv: list[str], prog: str = "python main.py") -> int:
     import time
 
     t0 = time.perf_counter()
-    args = parse_gui_args(argv)
+    args = parse_gui_args(argv, prog)
     if (not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux")
             and not os.environ.get("QT_QPA_PLATFORM")):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # no screen: run headless rather than fail
@@ -40,6 +48,7 @@ def run_gui(argv: list[str]) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("facerec")
     app.setOrganizationName("facerec")
+    _set_icon(app)
     win = MainWindow(gallery_dir=args.gallery, source=args.source)
     win.started_at = t0
     win.show()
@@ -74,6 +83,21 @@ def run_gui(argv: list[str]) -> int:
         if args.quit_after is not None:
             QTimer.singleShot(int(args.quit_after * 1000), finish)
     return int(app.exec())
+
+
+def _set_icon(app) -> None:
+    """The window's icon, and the desktop entry it belongs to (``facerec desktop install``)."""
+    from PySide6.QtGui import QIcon
+
+    from core.paths import resource_path
+
+    icon = QIcon()
+    for name in ("facerec.svg", "facerec-256.png"):
+        path = resource_path("icons", name)
+        if path.is_file():
+            icon.addFile(str(path))
+    app.setWindowIcon(icon)
+    app.setDesktopFileName("facerec")
 
 
 def timing_report(win) -> str:

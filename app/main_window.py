@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QByteArray, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSpinBox, QTabWidget, QToolBar
 
 from app.engine import load_engine
@@ -20,7 +20,9 @@ from app.gallery.enroll_dialog import EnrollFilesDialog, EnrollLiveDialog, pick_
 from app.live import LivePanel
 from app.people import PeoplePanel
 from app.privacy import install_prompt
-from app.settings_dialog import SettingsDialog
+from app.settings_dialog import edit_settings
+from app.shortcuts import SETTINGS_KEYS, install_window_keys, set_keys
+from app.status_bar import gallery_words, install_status_bar
 from app.workbench import Workbench
 from app.workers import CaptureThread, Job, JobRegistry, RecognitionThread
 from core.config import load_gui_state, load_settings, save_gui_state, save_settings
@@ -68,17 +70,18 @@ class MainWindow(QMainWindow):
         tb.addWidget(self.cam_index)
         self.act_cam = self._action(tb, "Start webcam", lambda: self.open_source(self.cam_index.value()))
         tb.addSeparator()
-        self._action(tb, "Open video ...", lambda: self.open_source(pick_video(self)), QKeySequence.StandardKey.Open)
+        self._action(tb, "Open video ...", lambda: self.open_source(pick_video(self)), "Ctrl+O")
         self._action(tb, "Open image ...", lambda: self.open_source(pick_image(self)))
         self._action(tb, "Open folder ...", lambda: self.open_source(pick_folder(self)))
         tb.addSeparator()
         self.act_play = self._action(tb, "Pause", self.toggle_pause, "Space")
         self.act_play.setEnabled(False)
+        self.act_play.setToolTip("Pause or play the source (Space)")
         tb.addSeparator()
         self.act_enroll_live = self._action(tb, "Enroll from live ...", self.enroll_live)
         self.act_enroll_files = self._action(tb, "Enroll from files ...", self.enroll_files)
         tb.addSeparator()
-        self._action(tb, "Settings ...", self.open_settings, QKeySequence.StandardKey.Preferences)
+        self.act_settings = self._action(tb, "Settings ...", self.open_settings, *SETTINGS_KEYS)
         for a in (self.act_enroll_live, self.act_enroll_files):
             a.setEnabled(False)
 
@@ -105,21 +108,15 @@ class MainWindow(QMainWindow):
         fs.webcam.clicked.connect(lambda: self.open_source(self.cam_index.value()))
         fs.enroll.clicked.connect(lambda: self.enroll_files())
         self.setCentralWidget(self.tabs)
+        install_window_keys(self)
 
-        sb = self.statusBar()
-        self.lbl_device = QLabel("device: loading ...")
-        self.lbl_model = QLabel("model: loading ...")
-        self.lbl_gallery = QLabel("gallery: -")
-        self.lbl_fps = QLabel("fps: -")
-        for w in (self.lbl_device, self.lbl_model, self.lbl_gallery, self.lbl_fps):
-            sb.addPermanentWidget(w)
-        sb.showMessage("Loading the face models in the background ...")
+        install_status_bar(self)
 
-    def _action(self, tb: QToolBar, text: str, slot, shortcut=None) -> QAction:
+    def _action(self, tb: QToolBar, text: str, slot, *keys) -> QAction:
         a = QAction(text, self)
         a.triggered.connect(slot)
-        if shortcut is not None:
-            a.setShortcut(QKeySequence(shortcut))
+        if keys:
+            set_keys(a, *keys)
         tb.addAction(a)
         return a
 
@@ -226,9 +223,10 @@ class MainWindow(QMainWindow):
             return False
         if self.recognizer is not None:
             self.recognizer.reset()
+        self.view.start(still=getattr(src, "paths", None) is not None and len(src.paths) == 1)
         self.capture = CaptureThread(src)
         self.capture.frame.connect(self._on_frame)
-        self.capture.ended.connect(lambda: self.statusBar().showMessage(f"End of {src.description}.", 5000))
+        self.capture.ended.connect(lambda: self._ended(src.description))
         self.capture.failed.connect(lambda m: self.statusBar().showMessage(m, 8000))
         self.capture.start()
         self.act_play.setEnabled(True)
@@ -242,6 +240,13 @@ class MainWindow(QMainWindow):
         paused = not self.capture.paused
         self.capture.pause(paused)
         self.act_play.setText("Play" if paused else "Pause")
+        if self.view.state != "still":
+            self.view.state = "paused" if paused else None
+
+    def _ended(self, description: str) -> None:
+        if self.view.state != "still":  # a still image is shown, not ended
+            self.view.state = "ended"
+            self.statusBar().showMessage(f"End of {description}.", 5000)
 
     def _stop_capture(self) -> None:
         if self.capture is not None:
@@ -297,8 +302,7 @@ class MainWindow(QMainWindow):
         if self.gallery is None:
             return
         people, faces = self.gallery.count()
-        lock = "encrypted" if self.gallery.store.key is not None else "NOT encrypted"
-        self.lbl_gallery.setText(f"gallery: {people} people, {faces} faces, {lock}")
+        self.lbl_gallery.setText(*gallery_words(people, faces, self.gallery.store.key is not None))
         self.live.first_start.setVisible(people == 0 and self.capture is None)
         if self.recognizer is not None and self.recognizer.threshold_is_calibrated:
             self.threshold.set_value(self.recognizer.threshold, silent=True)
@@ -306,26 +310,7 @@ class MainWindow(QMainWindow):
             self.gallery_panel.refresh()
 
     def open_settings(self) -> None:
-        dlg = SettingsDialog(self.settings, self.gui, self.gallery.points() if self.gallery else {}, self)
-        if not dlg.exec():
-            return
-        new, gui = dlg.result_settings()
-        reload_engine = any(getattr(new, k) != getattr(self.settings, k)
-                            for k in ("model", "detector", "live_detector", "gallery"))
-        if new.gallery != self.settings.gallery:
-            self.gallery_dir = None  # the folder chosen here replaces one given on the command line
-        model_changed = new.model != self.settings.model
-        self.settings, self.gui = new.replace(model=self.settings.model), gui
-        save_settings(self.settings)
-        save_gui_state(gui)
-        self.cam_index.setValue(gui.camera)
-        if model_changed:
-            self.use_model(new.model)  # fetches it first when needed
-        elif reload_engine:
-            self._reload_engine()
-        elif self.gallery is not None:
-            self.gallery.settings = new
-            self._gallery_changed()
+        edit_settings(self)
 
     def try_samples(self) -> None:
         """Enrol the bundled sample people into a separate demo gallery and play their other photos."""
@@ -376,8 +361,7 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- status, shutdown
 
     def _update_status(self) -> None:
-        v = self.view
-        self.lbl_fps.setText(f"view {v.display_rate.rate:.1f} fps | names {v.names_rate.rate:.1f}/s")
+        self.lbl_fps.setText(self.view.rate_text())
 
     def closeEvent(self, event) -> None:
         self._stop_capture()

@@ -173,3 +173,32 @@ class SettingsDialog(QDialog):
         s.check()
         g = dataclasses.replace(self.g, camera=self.camera.value(), width=w, height=h)
         return s, g
+
+
+def edit_settings(win) -> None:
+    """The Settings dialog for the window: saves what was chosen and reloads the engine when it must."""
+    from core.config import save_gui_state, save_settings
+
+    dlg = SettingsDialog(win.settings, win.gui, win.gallery.points() if win.gallery else {}, win)
+    try:
+        if not dlg.exec():
+            return
+        new, gui = dlg.result_settings()
+    finally:
+        dlg.deleteLater()
+    reload_engine = any(getattr(new, k) != getattr(win.settings, k)
+                        for k in ("model", "detector", "live_detector", "gallery"))
+    if new.gallery != win.settings.gallery:
+        win.gallery_dir = None  # the folder chosen here replaces one given on the command line
+    model_changed = new.model != win.settings.model
+    win.settings, win.gui = new.replace(model=win.settings.model), gui
+    save_settings(win.settings)
+    save_gui_state(gui)
+    win.cam_index.setValue(gui.camera)
+    if model_changed:
+        win.use_model(new.model)  # fetches it first when needed
+    elif reload_engine:
+        win._reload_engine()
+    elif win.gallery is not None:
+        win.gallery.settings = new
+        win._gallery_changed()

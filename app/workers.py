@@ -21,6 +21,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QProcess, QRunnable, QThread, QThreadPool, Signal
 from shiboken6 import isValid
 
+# where the app's packages are (the repository, or site-packages when installed): the working directory of its
+# child processes, so `python -m core.cli` finds the very packages this window runs
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -128,7 +130,7 @@ class JobRegistry(QObject):
 
 
 class ProcessJob(QObject):
-    """A ``facerec`` command in its own process (``python main.py ARGS --json``), so a crash in it never takes
+    """A ``facerec`` command in its own process (``python -m core.cli ARGS --json``), so a crash in it never takes
     the window down. ``output(str)`` carries its stderr; ``done(exit code, JSON document)`` its result.
     ``cancel`` writes ``cancel_file`` when given (the trainer stops after a checkpoint), else terminates."""
 
@@ -149,7 +151,7 @@ class ProcessJob(QObject):
         if registry is not None:
             registry.add_process(self)
             self.done.connect(lambda *_: registry.remove_process(self))
-        self.proc.start(sys.executable, ["main.py", *self.args])
+        self.proc.start(sys.executable, ["-m", "core.cli", *self.args])
         return self
 
     def running(self) -> bool:

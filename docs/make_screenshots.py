@@ -2,6 +2,9 @@
 
     xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python docs/make_screenshots.py resources/screenshots
 
+``--size 1024x700`` takes them at another window size (to check a small or a large screen; the committed ones are
+1320x860; give Xvfb a screen at least that large).
+
 Uses a temporary data and settings folder, the bundled sample photos, and real jobs (a short training run with
 curves, evaluations, benchmarks, a fine-tune), exactly as a new user would click through them.
 """
@@ -73,7 +76,7 @@ def make_bin(samples: Path, dest: Path) -> Path:
     return dest
 
 
-def main(out: Path) -> None:
+def main(out: Path, size: tuple[int, int] = (1320, 860)) -> None:
     out.mkdir(parents=True, exist_ok=True)
     from PySide6.QtWidgets import QApplication
 
@@ -88,7 +91,7 @@ def main(out: Path) -> None:
     pairs = make_bin(samples, TMP / "val.bin")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     win = MainWindow(gallery_dir=str(TMP / "gallery"))
-    win.resize(1320, 860)
+    win.resize(*size)
     win.show()
     wait(app, lambda: win.recognizer is not None)
     pause(app, 1)
@@ -173,4 +176,10 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "resources/screenshots"))
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Take the docs' screenshots of the real window.")
+    ap.add_argument("out", nargs="?", default="resources/screenshots")
+    ap.add_argument("--size", default="1320x860", help="window size, WIDTHxHEIGHT")
+    args = ap.parse_args()
+    main(Path(args.out), tuple(int(v) for v in args.size.lower().split("x")))

@@ -44,7 +44,7 @@ class _EnrollBase(QDialog):
         super().__init__(parent)
         self.gallery, self.jobs = gallery, jobs
         self.setWindowTitle(title)
-        self.resize(820, 640)
+        self.resize(860, 640)   # four photos a row
         self.lay = QVBoxLayout(self)
         row = QHBoxLayout()
         row.addWidget(QLabel("Name:"))

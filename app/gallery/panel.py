@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
+from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QSize, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QIcon, QImage, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
 from app.workers import Job, while_alive
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
+KEYPAD = Qt.KeyboardModifier.KeypadModifier
+GRID = QSize(150, 178)   # icon, a name of up to three lines, the count, a look-alike warning
 
 
 def pixmap_from_jpeg(data: bytes | None, size: int = 96) -> QPixmap:
@@ -47,9 +49,17 @@ def cached_icon(cache: dict, key, jpeg: Callable[[], bytes | None], size: int = 
     return icon
 
 
-def count_text(n: int, noun: str = "face") -> str:
-    """``1 face``, ``2 faces``."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+def count_text(n: int, noun: str = "face", plural: str | None = None) -> str:
+    """``1 face``, ``2 faces``; ``1 person``, ``2 people`` with ``plural="people"``."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+def gallery_summary(people: int, faces: int) -> str:
+    """What the Gallery tab counts: the people enrolled for recognition (the People tab counts the groups of
+    faces found in the photo library, which is another thing)."""
+    if people == 0:
+        return "No one is enrolled for recognition yet"
+    return f"{count_text(people, 'person', 'people')} enrolled for recognition ({count_text(faces)})"
 
 
 class PeopleModel(QAbstractListModel):
@@ -98,7 +108,7 @@ class PeopleModel(QAbstractListModel):
         if role == NAME_ROLE:
             return row["name"]
         if role == Qt.ItemDataRole.ToolTipRole:
-            tip = f"{row['name']}: {row['faces']} faces, enrolled {row['created'][:10] if row['created'] else ''}"
+            tip = f"{row['name']}: {count_text(row['faces'])}, enrolled {row['created'][:10] if row['created'] else ''}"
             like = self.looks.get(row["name"])
             if like:
                 tip += (f"\nLooks like {', '.join(sorted(like))}: their faces score above the naming threshold for "
@@ -178,24 +188,54 @@ class GalleryPanel(QWidget):
         self.search.textChanged.connect(self.proxy.setFilterFixedString)
         top.addWidget(self.search, 1)
         self.buttons = {}
+        keys = {"Open": "Enter", "Rename": "F2", "Delete": "Delete", "Refresh": "F5"}
         for label, slot in (("Open", self.open_person), ("Rename", self.rename), ("Merge into ...", self.merge),
                             ("Delete", self.delete), ("Refresh", self.refresh)):
             b = QPushButton(label)
             b.clicked.connect(slot)
             top.addWidget(b)
             self.buttons[label] = b
+            if label in keys:
+                b.setToolTip(f"{label} ({keys[label]})")
         lay.addLayout(top)
         self.view = QListView()
         self.view.setModel(self.proxy)
         self.view.setViewMode(QListView.ViewMode.IconMode)
         self.view.setIconSize(QSize(96, 96))
-        self.view.setGridSize(QSize(140, 150))
+        self.view.setGridSize(GRID)
+        self.view.setWordWrap(True)                       # a long name wraps; the tooltip has it whole
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.view.setMovement(QListView.Movement.Static)
         self.view.setResizeMode(QListView.ResizeMode.Adjust)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.doubleClicked.connect(lambda _i: self.open_person())
         lay.addWidget(self.view, 1)
+        # F2 and F5 anywhere in this tab; Enter and Delete on the people list only (keys the list itself gets:
+        # the search field and dialogs keep theirs)
+        self._key(self, "F2", self.rename)
+        self._key(self, "F5", self.refresh)
+        self.view.installEventFilter(self)
         self.summary = QLabel("No gallery loaded yet.")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.summary)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        if obj is self.view and event.type() == QEvent.Type.KeyPress and not event.modifiers() & ~KEYPAD:
+            slot = {Qt.Key.Key_Return: self.open_person, Qt.Key.Key_Enter: self.open_person,
+                    Qt.Key.Key_Delete: self.delete}.get(event.key())
+            if slot is not None:
+                slot()
+                return True
+        return super().eventFilter(obj, event)
+
+    def _key(self, where: QWidget, key: str, slot) -> None:
+        """``key`` runs ``slot`` while the focus is in ``where`` (or a child of it): F2 renames in this tab only."""
+        a = QAction(where)
+        a.setShortcut(QKeySequence(key))
+        a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        a.triggered.connect(slot)
+        where.addAction(a)
 
     def set_gallery(self, gallery) -> None:
         self.gallery = gallery
@@ -206,7 +246,9 @@ class GalleryPanel(QWidget):
             return
         self.model.set_gallery(self.gallery)
         people, faces = len(self.model.rows), sum(r["faces"] for r in self.model.rows)
-        self.summary.setText(f"{people} people, {faces} faces in {self.gallery.root}")
+        self.summary.setText(f"{gallery_summary(people, faces)}. Gallery folder: {self.gallery.root}")
+        self.summary.setToolTip("The Gallery is who the live view and `facerec identify` can name. The People tab "
+                                "counts something else: the groups of faces found in your photo library.")
 
     def selected_names(self) -> list[str]:
         return [i.data(NAME_ROLE) for i in self.view.selectionModel().selectedIndexes()]

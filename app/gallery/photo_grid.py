@@ -3,9 +3,11 @@ name, its quality and what will happen (or happened) in words; clicking a face p
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 TILE = 180
@@ -40,7 +42,10 @@ class PhotoTile(QFrame):
         state = result or preview.words
         good = ok if ok is not None else preview.chosen is not None
         colour = "#1b7a3a" if good else "#b3261e"
-        self.caption.setText(f"<b>{preview.name}</b><br><span style='color:{colour}'>{state}</span>")
+        bold = QFont(self.caption.font())
+        bold.setBold(True)
+        name = QFontMetrics(bold).elidedText(preview.name, Qt.TextElideMode.ElideMiddle, TILE)  # whole in the tooltip
+        self.caption.setText(f"<b>{html.escape(name)}</b><br><span style='color:{colour}'>{html.escape(state)}</span>")
 
     def _pixmap(self) -> QPixmap:
         img = self.preview.image
@@ -86,17 +91,34 @@ class PhotoTile(QFrame):
 
 
 class PhotoGrid(QScrollArea):
+    """The tiles in as many columns as the width holds (never a horizontal scroll bar)."""
+
     picked = Signal(str, int)
 
     def __init__(self, columns: int = 4, parent=None):
         super().__init__(parent)
         self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.inner = QWidget()
         self.grid = QGridLayout(self.inner)
         self.grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.setWidget(self.inner)
         self.columns = columns
         self.tiles: dict[str, PhotoTile] = {}
+
+    def _fitting_columns(self) -> int:
+        tile = max((t.sizeHint().width() for t in self.tiles.values()), default=TILE + 16)
+        gap, m = max(0, self.grid.horizontalSpacing()), self.grid.contentsMargins()
+        return max(1, (self.viewport().width() - m.left() - m.right() + gap) // (tile + gap))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        columns = self._fitting_columns()
+        if columns != self.columns:
+            self.columns = columns
+            for n, tile in enumerate(self.tiles.values()):
+                self.grid.removeWidget(tile)
+                self.grid.addWidget(tile, n // columns, n % columns)
 
     def set_preview(self, preview) -> PhotoTile:
         tile = self.tiles.get(preview.path)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 
 from app.live.video_view import VideoView
 from app.settings_dialog import ThresholdSlider
+from app.status_bar import ElidedLabel
 
 
 class FirstStart(QFrame):
@@ -69,7 +70,7 @@ class LivePanel(QWidget):
         self.slider.reset.connect(lambda: self.thresholdChanged.emit(None))
         self.slider.describe = self.describe_threshold
         row.addWidget(self.slider, 3)
-        self.faces_label = QLabel("")
+        self.faces_label = ElidedLabel("", min_width=80)   # many faces: elided, all of them in its tooltip
         row.addWidget(self.faces_label, 2)
         lay.addLayout(row)
         self.gallery = None

@@ -25,6 +25,9 @@ class RateMeter:
     def __init__(self, window: float = 2.0):
         self.window, self.times = window, deque()
 
+    def reset(self) -> None:
+        self.times.clear()
+
     def tick(self) -> None:
         now = time.monotonic()
         self.times.append(now)
@@ -33,8 +36,8 @@ class RateMeter:
 
     @property
     def rate(self) -> float:
-        if len(self.times) < 2:
-            return 0.0
+        if len(self.times) < 2 or time.monotonic() - self.times[-1] > self.window:
+            return 0.0   # nothing lately: not the rate of long ago
         return (len(self.times) - 1) / max(1e-6, self.times[-1] - self.times[0])
 
 
@@ -54,7 +57,26 @@ class VideoView(QWidget):
         self.message = "No source. Choose a webcam, video, image or folder above."
         self.display_rate = RateMeter()
         self.names_rate = RateMeter()
+        self.state: str | None = None   # "still" (one image), "paused", "ended"; None while a source plays
         self._target = QRectF()
+
+    def start(self, still: bool) -> None:
+        """A new source: its rates start afresh; a still image has none to show."""
+        self.display_rate.reset()
+        self.names_rate.reset()
+        self.state = "still" if still else None
+        self.update()
+
+    def rate_text(self) -> str:
+        """What the overlay and the status bar say about the pace: "view 25.0 fps | names 3.0/s", or for a still
+        image, a paused or finished source, that in words."""
+        if self.image is None:
+            return "no source"
+        if self.state == "still":
+            return "still image"
+        if self.state in ("paused", "ended"):
+            return self.state
+        return f"view {self.display_rate.rate:.1f} fps | names {self.names_rate.rate:.1f}/s"
 
     def set_frame(self, frame) -> None:
         self.frame = frame
@@ -68,7 +90,7 @@ class VideoView(QWidget):
         self.update()
 
     def clear(self, message: str = "") -> None:
-        self.image, self.frame, self.faces, self.message = None, None, [], message
+        self.image, self.frame, self.faces, self.message, self.state = None, None, [], message, None
         self.update()
 
     def paintEvent(self, _event) -> None:
@@ -102,8 +124,11 @@ class VideoView(QWidget):
             p.setPen(QColor(255, 255, 255))
             p.drawText(bg, Qt.AlignmentFlag.AlignCenter, label)
         p.setPen(QColor(255, 255, 255))
-        p.drawText(self._target.adjusted(8, 6, -8, -6), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
-                   f"view {self.display_rate.rate:4.1f} fps | names {self.names_rate.rate:4.1f}/s")
+        text = self.rate_text()
+        box = p.fontMetrics().boundingRect(text).adjusted(-6, -3, 6, 3)
+        box.moveTopRight(self._target.adjusted(6, 4, -6, -4).topRight().toPoint())
+        p.fillRect(box, QColor(0, 0, 0, 140))    # readable over a bright picture
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
     def mousePressEvent(self, event) -> None:
         if not self.faces or self.image is None:

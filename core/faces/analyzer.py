@@ -23,18 +23,20 @@ CancelFn = Callable[[], bool]
 
 @dataclass
 class Face:
-    """A detected face with its aligned crop (S, S, 3 uint8) and unit embedding (D,) float32."""
+    """A detected face with its aligned crop (S, S, 3 uint8) and unit embedding (D,) float32; ``image_size``: the
+    (H, W) of the image its detection's pixels refer to (None when not known: framing is then not judged)."""
 
     detection: DetectedFace
     crop: np.ndarray
     embedding: np.ndarray
+    image_size: tuple[int, int] | None = None
     _quality: Quality | None = field(default=None, repr=False, compare=False)
 
     @property
     def quality(self) -> Quality:
-        """Size, sharpness, pose and confidence (see :mod:`core.faces.quality`), computed once."""
+        """Size, sharpness, pose, confidence and framing (see :mod:`core.faces.quality`), computed once."""
         if self._quality is None:
-            self._quality = assess(self.detection, self.crop)
+            self._quality = assess(self.detection, self.crop, self.image_size)
         return self._quality
 
     @property
@@ -133,7 +135,7 @@ class FaceAnalyzer:
             dets = dets[:max_faces]
         crops = self.align(image, dets)
         embs = self.embedder.embed(crops)
-        return [Face(d, c, e) for d, c, e in zip(dets, crops, embs)]
+        return [Face(d, c, e, image.shape[:2]) for d, c, e in zip(dets, crops, embs)]
 
     def detect_photo(self, photo: Photo) -> tuple[Photo, list[DetectedFace]]:
         """Faces of a decoded photo, in the pixels of the photo returned: a photo decoded at reduced size is
@@ -169,7 +171,7 @@ class FaceAnalyzer:
             embs = self.embedder.embed(flat) if len(flat) else np.zeros((0, self.embedder.dim), np.float32)
             i = 0
             for (res, _img, dets, scale), c in zip(pending, crops):
-                res.faces = [Face(d.scaled(1.0 / scale) if scale != 1.0 else d, c[j], embs[i + j])
+                res.faces = [Face(d.scaled(1.0 / scale) if scale != 1.0 else d, c[j], embs[i + j], res.image_shape)
                              for j, d in enumerate(dets)]
                 i += len(dets)
             out = [r for r, _, _, _ in pending]

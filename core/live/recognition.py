@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from core.faces import assess
+from core.faces.quality import framing
 from core.gallery.identity import decide_name
 from core.live.capture import Frame
 from core.live.tracking import IoUTracker, appearance_signature
@@ -102,20 +103,22 @@ class LiveRecognizer:
             cands = self.gallery.search(embs) if self.gallery is not None else [[] for _ in stale]
             for t, e, c, crop in zip(stale, embs, cands, crops):
                 t.embedding, t.embedded_at, t.candidates, t.signature = e, frame.timestamp, c, sigs[t.id]
-                t.quality = assess(t.detection, crop).score
+                t.quality = assess(t.detection, crop, img.shape[:2]).score
         out = []
         thr = self.threshold
         personal = self.gallery.adaptation()[0] if self.gallery is not None and self.threshold_is_calibrated else {}
         min_q = self.analyzer.settings.min_quality
         for t in tracks:
-            if t.quality is not None and t.quality < min_q:
+            # a face moving out of the frame is judged in every frame, not only when it is embedded again
+            quality = None if t.quality is None else min(t.quality, framing(t.detection.landmarks, img.shape[:2]))
+            if quality is not None and quality < min_q:
                 score = t.candidates[0][1] if t.candidates else -1.0
                 out.append(FaceView(t.id, t.detection.xywh, None, score, list(t.candidates), t.detection.score,
-                                    "low_quality", t.quality))
+                                    "low_quality", quality))
                 continue
             name, score = decide_name(t.candidates, thr, personal)
             out.append(FaceView(t.id, t.detection.xywh, name, score, list(t.candidates), t.detection.score,
-                                None, t.quality))
+                                None, quality))
         return out
 
     def reset(self) -> None:
