@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QSize, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QIcon, QImage, QKeySequence, QPixmap
+from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -23,35 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.widgets import cached_icon, count_text, pixmap_from_jpeg
 from app.workers import Job, while_alive
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 KEYPAD = Qt.KeyboardModifier.KeypadModifier
 GRID = QSize(150, 178)   # icon, a name of up to three lines, the count, a look-alike warning
-
-
-def pixmap_from_jpeg(data: bytes | None, size: int = 96) -> QPixmap:
-    img = QImage.fromData(data or b"")
-    if img.isNull():
-        pm = QPixmap(size, size)
-        pm.fill(Qt.GlobalColor.darkGray)
-        return pm
-    return QPixmap.fromImage(img).scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
-                                         Qt.TransformationMode.SmoothTransformation)
-
-
-def cached_icon(cache: dict, key, jpeg: Callable[[], bytes | None], size: int = 96) -> QIcon:
-    """The icon of ``key`` from ``cache``, made from ``jpeg()`` the first time it is asked for (models load
-    crops only for the rows a view shows)."""
-    icon = cache.get(key)
-    if icon is None:
-        icon = cache[key] = QIcon(pixmap_from_jpeg(jpeg(), size))
-    return icon
-
-
-def count_text(n: int, noun: str = "face", plural: str | None = None) -> str:
-    """``1 face``, ``2 faces``; ``1 person``, ``2 people`` with ``plural="people"``."""
-    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
 def gallery_summary(people: int, faces: int) -> str:
@@ -299,13 +274,15 @@ class GalleryPanel(QWidget):
             self.message.emit("Select the people to delete first.")
             return
         text = (f"Delete {', '.join(names)}?\n\nTheir faces, crops and search entries are removed from this "
-                "computer. This cannot be undone.")
+                "computer: from the gallery, the photo library and the evaluation cache. This cannot be undone.")
         if QMessageBox.question(self, "Delete people", text) != QMessageBox.StandardButton.Yes:
             return
 
         def work():
+            from core.privacy import forget  # one forget for every entry point (the People tab's Forget too)
+
             for n in names:
-                self.gallery.remove(n, forget=True)  # their name leaves the audit log too
+                forget(self.gallery.settings.replace(gallery=str(self.gallery.root)), n, gallery=self.gallery)
 
         self._run(work, f"Deleted {', '.join(names)}.")
 

@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
-from app.gallery.panel import count_text
 from app.people.models import UNSORTED, group_label
+from app.widgets import count_text
 from app.workers import Job, while_alive
 
 

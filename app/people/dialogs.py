@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.gallery.panel import count_text
 from app.people.faces import FaceStrip, load_faces
 from app.people.models import ID_ROLE, UNSORTED, group_label
+from app.widgets import count_text
 
 Btn = QDialogButtonBox.StandardButton
 

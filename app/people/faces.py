@@ -6,7 +6,7 @@ from PySide6.QtCore import QSize
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QLabel, QListView, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from app.gallery.panel import pixmap_from_jpeg
+from app.widgets import pixmap_from_jpeg
 from app.workers import Job, while_alive
 
 FACE = 96          # a face crop is 112 px: shown at a size one can recognise someone at

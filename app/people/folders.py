@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.gallery.panel import count_text
+from app.widgets import count_text
 from app.workers import Job, while_alive
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QSize, Qt
 from PySide6.QtGui import QColor, QIcon
 
-from app.gallery.panel import cached_icon, count_text
+from app.widgets import cached_icon, count_text
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 UNSORTED = -1          # the row standing for the unsorted faces

@@ -28,11 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gallery.panel import count_text
 from app.people.actions import Decisions
 from app.people.models import ID_ROLE, UNSORTED, FacesModel, GroupsModel, group_label
 from app.people.review import ReviewQueue
 from app.people.views import GroupView, icon_view
+from app.widgets import count_text
 from app.workers import Job, while_alive
 
 EMPTY_HINT = "Add a folder of photos to find the people in it"
@@ -153,6 +153,8 @@ class PeoplePanel(Decisions, QWidget):
         self.live_refresh.setInterval(10_000)
         self.live_refresh.timeout.connect(self.refresh)
         QShortcut(QKeySequence(Qt.Key.Key_Delete), self.face_view, activated=self.reject_faces)
+        rename = QShortcut(QKeySequence(Qt.Key.Key_F2), self, activated=self.name_group)   # F2: name the group
+        rename.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self._set_undo(None)
         self._set_busy(False)
         self._show_counts(None)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QVBoxLayout
 
-from app.gallery.panel import count_text
 from app.people.faces import FaceStrip
+from app.widgets import count_text
 from app.workers import Job, while_alive
 
 SHOWN = 40   # faces shown per part

@@ -53,7 +53,7 @@ def preview_photo(analyzer, path: str, min_face_px: int, pick: int | None = None
         img = img if img is not None else load_image(path)
         dets = analyzer.detect(img)
         crops = analyzer.align(img, dets)
-        res.faces = [Face(d, c, np.zeros(1, np.float32)) for d, c in zip(dets, crops)]
+        res.faces = [Face(d, c, np.zeros(1, np.float32), img.shape[:2]) for d, c in zip(dets, crops)]  # sees a cut face
     except BadInput as exc:
         res.error = exc
     out = PhotoPreview(path, img, [f.detection.xywh for f in res.faces], [f.quality.score for f in res.faces])

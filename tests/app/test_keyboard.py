@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
@@ -103,6 +104,11 @@ def test_keys_open_settings_rename_delete_and_quit(window, qtbot):
     assert seen
     qtbot.waitUntil(lambda: len(panel.model.rows) == 1, timeout=30_000)
     activate(qtbot, window)
+    from core.errors import IdentityNotFound
+    from core.privacy import audit
+
+    with pytest.raises(IdentityNotFound):           # Delete is the one forget: nothing of them left anywhere
+        audit(long_name, window.gallery.settings.replace(gallery=str(window.gallery.root)))
     assert panel.summary.text().startswith("1 person enrolled for recognition (")   # never "1 people"
     assert "1 person" in window.lbl_gallery.text()
 

@@ -246,3 +246,13 @@ def test_write_names_to_photos_by_click_writes_sidecars_beside_them(panel, qtbot
     assert sorted(p.name for p in photos.glob("*.xmp")) == sorted(n.rsplit(".", 1)[0] + ".xmp" for n in before)
     assert all(b"Madonna" in p.read_bytes() for p in photos.glob("*.xmp"))
     assert {p.name: p.read_bytes() for p in photos.iterdir() if p.suffix != ".xmp"} == before  # photos untouched
+
+
+def test_f2_names_the_selected_group(scanned_panel, qtbot):
+    from app.people.dialogs import NameDialog
+
+    p = scanned_panel
+    gid = people_ids(p)[0]
+    select_group(qtbot, p, gid)
+    key(qtbot, p.group_view, Qt.Key.Key_F2)
+    assert isinstance(p.dialog, NameDialog) and p.dialog.isVisible()
