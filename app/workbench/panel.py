@@ -63,7 +63,11 @@ class Workbench(QWidget):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        head = self.table.horizontalHeader()   # every column fits a 1024 px window: long cells are elided (tooltip)
+        head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        head.setMaximumSectionSize(150)
+        head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self.show_selected())
         self.model.modelReset.connect(self.update_actions)  # a reset clears the selection without a signal
         self.table.addActions([self.act[name] for name in RUN_ACTIONS])  # right-click menu; F2, Delete

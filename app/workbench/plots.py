@@ -189,11 +189,13 @@ class RocWidget(pg.PlotWidget):
         tar = np.asarray(tar, np.float64)
         c = colour(self.curves)
         self.plot(far, tar, pen=pg.mkPen(c, width=2), name=label)
-        for key, value in (marks or {}).items():
+        for i, (key, value) in enumerate((marks or {}).items()):
             if value is not None:  # a plotted point, so the log axis places it at its FAR (a bare scatter is not)
                 self.plot([float(key)], [float(value)], pen=None, symbol="o", symbolSize=9, symbolBrush=c)
-                # below the point (a good ROC is near the top edge): right of it, or left for every other curve
-                text = pg.TextItem(f"{value:.3f} @ {key}", color=c, anchor=(0, 0) if self.curves % 2 == 0 else (1, 0))
+                # below the point (a good ROC is near the top edge): right of it, or left for every other curve;
+                # a curve's second mark one line lower, so neighbouring marks' labels never overlap
+                text = pg.TextItem(f"{value:.3f} @ {key}", color=c,
+                                   anchor=(0 if self.curves % 2 == 0 else 1, -1.1 * i))
                 text.setPos(np.log10(float(key)), float(value))
                 self.addItem(text)
         measured = far[far > 1e-6]  # the view: from the decade of the smallest measured FAR (at least 10^-2) to 1
