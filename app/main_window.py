@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.live = LivePanel()
         self.live.thresholdChanged.connect(self.set_threshold)
+        self.live.seen.enrollRequested.connect(self.enroll_seen)
         self.view = self.live.view
         self.threshold = self.live.slider
         self.tabs.addTab(self.live, "Live")
@@ -141,7 +142,7 @@ class MainWindow(QMainWindow):
         self.analyzer, self.gallery, device = payload
         self.ready_after = self._clock() - self.started_at
         self.recognizer = LiveRecognizer(self.analyzer, self.gallery)
-        self.live.gallery = self.gallery
+        self.live.gallery, self.live.recognizer = self.gallery, self.recognizer
         self.threshold.set_value(self.recognizer.threshold, silent=True)
         self.threshold.setEnabled(True)
         self.lbl_device.setText(f"device: {device}")
@@ -291,6 +292,17 @@ class MainWindow(QMainWindow):
         dlg.show()
         return dlg
 
+    def enroll_seen(self, faces: list) -> None:
+        """Enroll a stranger from the list of who was seen: the enrol dialog with their best faces from the video."""
+        if self.gallery is None:
+            return
+        it = iter(faces)
+        dlg = EnrollLiveDialog(self.gallery, self.jobs, lambda: next(it, None), self)
+        for _ in faces:
+            dlg.add_capture()
+        dlg.enrolled.connect(lambda _r: self._gallery_changed())
+        dlg.show()
+
     def enroll_live(self) -> None:
         if self.gallery is None:
             return
@@ -350,7 +362,7 @@ class MainWindow(QMainWindow):
             if store is not None:
                 store.close()
         self.people.set_library(None)
-        self.analyzer = self.gallery = self.recognizer = None
+        self.analyzer = self.gallery = self.recognizer = self.live.recognizer = None
 
     def _reload_engine(self) -> None:
         self.close_engine()

@@ -1,5 +1,5 @@
-"""The Live tab: the video view, the 1:N threshold slider (with what it means for this gallery), the faces
-line, and on first start an offer to try the app with the bundled sample people."""
+"""The Live tab: the video view, the list of who was seen beside it (``seen``), the 1:N threshold slider (with what
+it means for this gallery), the faces line, and on first start an offer to try the app with the sample people."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from app.live.seen import SeenPanel
 from app.live.video_view import VideoView
 from app.settings_dialog import ThresholdSlider
 from app.status_bar import ElidedLabel
@@ -61,7 +62,11 @@ class LivePanel(QWidget):
         self.first_start.setVisible(False)
         lay.addWidget(self.first_start, 0, Qt.AlignmentFlag.AlignTop)
         self.view = VideoView()
-        lay.addWidget(self.view, 1)
+        self.seen = SeenPanel()
+        middle = QHBoxLayout()
+        middle.addWidget(self.view, 1)
+        middle.addWidget(self.seen, 0)
+        lay.addLayout(middle, 1)
         row = QHBoxLayout()
         row.addWidget(QLabel("Match threshold"))
         self.slider = ThresholdSlider(0.5)
@@ -74,27 +79,42 @@ class LivePanel(QWidget):
         row.addWidget(self.faces_label, 2)
         lay.addLayout(row)
         self.gallery = None
+        self.recognizer = None      # its log fills the list of who was seen; its track point says what the slider means
+        self._seen_at = 0.0
 
     def show_faces(self, faces) -> None:
+        import time
+
         self.view.set_faces(faces)
         self.faces_label.setText(", ".join(f.label() for f in faces) or "no faces")
+        if self.recognizer is not None and time.monotonic() - self._seen_at > 0.25:   # the list: 4 times a second
+            self._seen_at = time.monotonic()
+            self.seen.refresh(self.recognizer.log)
 
     def apply_threshold(self, value: float) -> None:
         self.view.faces = [f.at_threshold(value) for f in self.view.faces]
         self.view.update()
 
     def describe_threshold(self, value: float) -> str:
-        """"strangers named: about 1 in N faces" for the current model and gallery."""
+        """"strangers named: about 1 in N people seen" (per track) for the current model and gallery, or "... in N
+        faces" for a model without a track calibration."""
         if self.gallery is None:
             return ""
         if not self.gallery.face_counts():
             return "no one is enrolled yet"
-        rate = self.gallery.stranger_rate(value)
+        from core.live.evidence import track_stranger_rate
+
+        what, rate = "people seen", None
+        if self.recognizer is not None:
+            emb = self.recognizer.analyzer.embedder
+            rate = track_stranger_rate(emb.spec, self.gallery.face_counts(), value, emb.fingerprint)
+        if rate is None:
+            what, rate = "faces", self.gallery.stranger_rate(value)
         if rate is None:
             return "not calibrated for this model"
         if rate <= 1e-5:
-            return "strangers named: fewer than 1 in 100,000 faces"
-        return f"strangers named: about 1 in {max(1, round(1 / rate)):,} faces"
+            return f"strangers named: fewer than 1 in 100,000 {what}"
+        return f"strangers named: about 1 in {max(1, round(1 / rate)):,} {what}"
 
     def grab_selected_face(self) -> np.ndarray | None:
         """RGB crop (with margin) round the clicked face, or the largest face, in the current frame."""

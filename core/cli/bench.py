@@ -1,11 +1,11 @@
-"""``facerec bench embed | detect | pipeline | gallery | train | soak``: figures on this machine."""
+"""``facerec bench embed | detect | pipeline | gallery | train | soak | live``: figures on this machine."""
 
 from __future__ import annotations
 
 from core.cli.common import Progress, common_flags, note
 from core.errors import UsageError
 
-KINDS = ("embed", "detect", "pipeline", "scan", "group", "gallery", "vault", "train", "soak")
+KINDS = ("embed", "detect", "pipeline", "scan", "group", "gallery", "vault", "train", "soak", "live")
 
 
 def cmd_bench(args) -> tuple[dict, int]:
@@ -60,6 +60,10 @@ def run_bench(args) -> dict:
 
         return bench_train(backbone=args.backbone, batch_size=args.batch_size, mixed_precision=args.mixed_precision,
                            steps=args.steps)
+    if args.what == "live":
+        from core.bench.live import bench_live
+
+        return bench_live(settings.replace(live_detector=args.detector), frames=args.frames * 5, progress=note)
     from core.bench.soak import bench_soak
 
     if not args.video:
@@ -78,7 +82,7 @@ def register(sub) -> None:
     p.add_argument("--sizes", type=int, nargs="+", default=[1000, 100_000], help="gallery sizes (bench vault)")
     p.add_argument("--from-library", help="bench group: repeat this scanned library's embeddings (with noise)")
     p.add_argument("--seconds", type=float, default=3.0)
-    p.add_argument("--frames", type=int, default=50)
+    p.add_argument("--frames", type=int, default=50, help="frames (bench detect; bench live: 5 times as many)")
     p.add_argument("--n", type=int, default=100_000)
     p.add_argument("--dim", type=int, default=128)
     p.add_argument("--queries", type=int, default=1000)

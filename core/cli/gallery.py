@@ -39,7 +39,9 @@ def cmd_identify(args) -> tuple[dict, int]:
 
 
 def cmd_watch(args) -> tuple[dict, int]:
-    """Recognise faces in a video, camera or folder, as the GUI's live view does."""
+    """Recognise faces in a video, camera or folder, as the GUI's live view does: per track (docs/live.md). The
+    JSON keeps every processed frame's faces (with track ids) and adds ``tracks``, one line per track seen;
+    ``--log FILE`` also saves that summary as CSV or JSON (a plain export where you choose)."""
     from core.live import LiveRecognizer, open_source
 
     src = open_source(args.source)
@@ -61,10 +63,14 @@ def cmd_watch(args) -> tuple[dict, int]:
                                    "faces": [f.to_json() for f in faces]})
         finally:
             src.close()
-        names = sorted({f["name"] for fr in frames_out for f in fr["faces"] if f["name"]})
+        rec.log.end([a.track_id for a in rec.log.entries])
+        tracks = rec.log.summary()
+        if args.log:
+            rec.log.save(args.log)
+        names = sorted({t["name"] for t in tracks if t["name"]})
         return {"source": str(args.source), "frames": n, "processed": len(frames_out), "names": names,
-                "detector": g.analyzer.detector.name, "operating_point": g.operating_point(args.threshold).to_json(),
-                "results": frames_out}, 0
+                "detector": g.analyzer.detector.name, "operating_point": rec.operating_point().to_json(),
+                "tracks": tracks, **({"log": str(args.log)} if args.log else {}), "results": frames_out}, 0
 
 
 def cmd_gallery(args) -> tuple[dict, int]:
@@ -140,6 +146,7 @@ def register(sub) -> None:
     p.add_argument("source", help="video file, camera index (0, 1, ...) or folder of images")
     p.add_argument("--max-frames", type=int, default=None)
     p.add_argument("--every", type=int, default=1, help="process every n-th frame")
+    p.add_argument("--log", help="also save who was seen, one line per track, to this .csv or .json (plain)")
     p.set_defaults(func=cmd_watch, role="live")
 
     p = sub.add_parser("gallery", parents=[common], help="|".join(ACTIONS))

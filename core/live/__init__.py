@@ -1,11 +1,13 @@
-"""Live video: sources (``capture``: webcam, video file, image, folder), IoU tracking that keeps names between
-embeddings (``tracking``), and the live recognizer (``recognition``) the window and ``facerec watch`` share.
+"""Live video: sources (``capture``: webcam, video file, image, folder), tracking (``tracking``), per-track
+evidence, names and the embedding budget (``evidence``), the live recognizer (``recognition``) the window and
+``facerec watch`` share, and the log of who was seen (``appearances``). docs/live.md.
 
 May import: ``core.gallery`` and the rooms below it.
 """
 
+from core.live.appearances import Appearance, AppearanceLog
 from core.live.capture import Frame, open_source
 from core.live.recognition import FaceView, LiveRecognizer
 from core.live.tracking import IoUTracker, iou
 
-__all__ = ["FaceView", "Frame", "IoUTracker", "LiveRecognizer", "iou", "open_source"]
+__all__ = ["Appearance", "AppearanceLog", "FaceView", "Frame", "IoUTracker", "LiveRecognizer", "iou", "open_source"]

@@ -1,8 +1,9 @@
-"""A small IoU tracker so live video re-embeds each face only now and then (Qt-free)."""
+"""Face tracks across frames (Qt-free): IoU matching, a track lost for a moment found again nearby, and a track
+ended on demand (a cut, another face) so the face after it starts a new id."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,10 +24,8 @@ class Track:
     detection: DetectedFace
     first_seen: float
     last_seen: float
-    embedded_at: float | None = None
-    embedding: np.ndarray | None = None
-    candidates: list[tuple[str, float]] = field(default_factory=list)
-    signature: np.ndarray | None = None   # appearance when last embedded (see appearance_signature)
+    embedded_at: float | None = None      # when a face of it was last embedded (None: never, or to be checked)
+    signature: np.ndarray | None = None   # appearance in the last frame (see appearance_signature)
     quality: float | None = None          # of the face when last embedded (see core.faces.quality)
     missed: int = 0
 
@@ -35,15 +34,49 @@ class Track:
         return self.detection.box
 
 
-class IoUTracker:
-    """Greedy IoU matching of detections to tracks; a track is dropped after ``max_missed`` misses."""
+REFIND_DISTANCE = 1.5    # a lost track is found again by a face whose centre is within this many box sizes
 
-    def __init__(self, min_iou: float = 0.3, max_missed: int = 8):
+
+class IoUTracker:
+    """Greedy IoU matching of detections to tracks; a track missed for up to ``max_missed`` frames is found again
+    by a face near where it was (:data:`REFIND_DISTANCE`, a similar size), and dropped after that. :meth:`split`
+    ends a track and starts a new id in its place; ``ended`` collects the ids that ended since it was emptied."""
+
+    def __init__(self, min_iou: float = 0.3, max_missed: int = 25):
         self.min_iou, self.max_missed = min_iou, max_missed
         self.tracks: list[Track] = []
+        self.ended: list[int] = []
         self._next = 1
 
     def update(self, dets: list[DetectedFace], now: float) -> list[Track]:
+        lost = {t.id: t for t in self.tracks if t.missed > 0}
+        before = {t.id for t in self.tracks}
+        live = self._match(dets, now)
+        lost = {i: t for i, t in lost.items() if t.missed > 0 and t in self.tracks}   # still lost, still kept
+        for t in [t for t in live if t.id not in before]:  # a "new" track near a lost one is the lost one, found again
+            c, size = _centre(t.box), _size(t.box)
+            near = [(float(np.hypot(*(_centre(o.box) - c))) / max(size, 1.0), o) for o in lost.values()
+                    if 0.6 < _size(o.box) / max(size, 1.0) < 1.6]
+            near = [(d, o) for d, o in near if d <= REFIND_DISTANCE]
+            if not near:
+                continue
+            old = min(near, key=lambda x: x[0])[1]
+            del lost[old.id]
+            old.detection, old.last_seen, old.missed = t.detection, now, 0
+            old.embedded_at = None       # embed it first: its embedding must agree with the track's evidence
+            self.tracks.remove(t)
+        self.ended += sorted(before - {t.id for t in self.tracks})
+        return [t for t in self.tracks if t.missed == 0]
+
+    def split(self, track: Track) -> Track:
+        """End ``track`` and start a new track (a new id, nothing carried) on its current face."""
+        new = Track(self._next, track.detection, track.last_seen, track.last_seen)
+        self._next += 1
+        self.tracks[self.tracks.index(track)] = new
+        self.ended.append(track.id)
+        return new
+
+    def _match(self, dets: list[DetectedFace], now: float) -> list[Track]:
         pairs = sorted(((iou(t.box, d.box), ti, di) for ti, t in enumerate(self.tracks) for di, d in enumerate(dets)),
                        reverse=True)
         used_t, used_d = set(), set()
@@ -65,7 +98,16 @@ class IoUTracker:
         return [t for t in self.tracks if t.missed == 0]
 
     def reset(self) -> None:
+        self.ended += [t.id for t in self.tracks]
         self.tracks.clear()
+
+
+def _centre(box: np.ndarray) -> np.ndarray:
+    return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2], np.float64)
+
+
+def _size(box: np.ndarray) -> float:
+    return float(max(box[2] - box[0], box[3] - box[1]))
 
 
 def appearance_signature(image: np.ndarray, box: np.ndarray, size: int = 16) -> np.ndarray:

@@ -38,7 +38,7 @@ def test_scene_cut_never_carries_a_name(analyzer, train_people, val_people, tmp_
 
     with Gallery(tmp_path / "g", analyzer=analyzer) as g:
         g.enroll("jerry_seinfeld", train_people["jerry_seinfeld"])
-        rec = LiveRecognizer(analyzer, g, refresh_s=100.0)  # no periodic refresh: only the cut can trigger it
+        rec = LiveRecognizer(analyzer, g, refresh_s=100.0)  # no refresh: the cut alone must end the track
         frames = list(_frames(val_people["jerry_seinfeld"][0], 3)) + list(_frames(val_people["elton_john"][0], 3))
         names = []
         for i, img in enumerate(frames):
