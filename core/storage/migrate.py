@@ -88,6 +88,16 @@ def waiting_lock(root: Path, name: str, what: str, timeout: float = 600.0, cance
         os.close(fd)
 
 
+def user_only(paths: list[Path]) -> None:
+    """Files that hold faces are readable by their owner only (0600); a file another user owns is left alone."""
+    for p in paths:
+        try:
+            if p.stat().st_mode & 0o077:
+                os.chmod(p, 0o600)
+        except OSError:
+            pass
+
+
 def new_file(path: Path) -> None:
     """Create an empty file only the user can read (SQLite gives its WAL and shared-memory files the database
     file's permissions), unless it exists."""
@@ -251,6 +261,7 @@ def open_store(root: Path, layout: StoreLayout, create: bool, encrypt_new: bool,
             if create:
                 new_file(root / db)
             opened = open_db(root / db, vault.key)
+            user_only(layout.files(root))   # a store an earlier version made readable by others is closed too
         doc = keys.read_vault(root)
         if (doc["id"] if doc else "") != vault.id:  # never write under a key that is not the one on disk
             raise GalleryError(f"The key of the {what} at {root} changed while it was being opened; try again.")

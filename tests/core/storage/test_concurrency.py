@@ -87,6 +87,9 @@ def test_every_store_file_is_readable_by_the_user_only(tmp_path):
         for p in files:
             assert os.stat(p).st_mode & 0o077 == 0, f"{p.name} is {oct(os.stat(p).st_mode)}"
     assert os.stat(tmp_path / "g").st_mode & 0o077 == 0
+    os.chmod(tmp_path / "g" / "gallery.db", 0o644)                # a gallery an earlier version made
+    with Gallery(tmp_path / "g", settings=settings, analyzer=FakeAnalyzer()):
+        assert os.stat(tmp_path / "g" / "gallery.db").st_mode & 0o077 == 0
 
 
 @pytest.mark.parametrize("what", ["gallery", "library"])
