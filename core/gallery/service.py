@@ -31,14 +31,23 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Match:
-    """Decision for one face: ``name`` is None when unknown."""
+    """Decision for one face, in a photo or (as :class:`core.live.FaceView`) in a video frame: ``name`` is None
+    when unknown, and ``reason`` says why a face is unknown without being a stranger ("low_quality")."""
 
-    box: list[float]
+    box: list[float]                # x, y, w, h in pixels
     name: str | None
     score: float
     candidates: list[tuple[str, float]]
-    reason: str | None = None       # why a face is unknown without being a stranger ("low_quality")
+    reason: str | None = None
     quality: float | None = None
+
+    def label(self) -> str:
+        """What the overlay and the faces line say: "name 0.71", "unknown 0.32", "unknown (low quality)"."""
+        if self.name:
+            return f"{self.name} {self.score:.2f}"
+        if self.reason == "low_quality":
+            return "unknown (low quality)"
+        return f"unknown {self.score:.2f}" if self.candidates else "unknown"
 
     def to_json(self) -> dict:
         return {"box": self.box, "name": self.name, "score": round(self.score, 4),

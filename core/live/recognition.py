@@ -19,6 +19,7 @@ import numpy as np
 
 from core.faces import assess
 from core.faces.quality import framing
+from core.gallery import Match
 from core.gallery.identity import decide_name
 from core.live.appearances import AppearanceLog, face_region
 from core.live.capture import Frame
@@ -32,25 +33,12 @@ SAME_FACE_SURE = 0.8     # between the two: in doubt; the face is embedded now, 
 
 
 @dataclass
-class FaceView:
-    """What the GUI draws and the CLI prints for one face in one frame."""
+class FaceView(Match):
+    """What the GUI draws and the CLI prints for one face in one frame: the one decision type (a
+    :class:`core.gallery.Match`, its box in frame pixels) with the track it belongs to and the detector's score."""
 
-    track_id: int
-    box: list[float]            # x, y, w, h in frame pixels
-    name: str | None
-    score: float
-    candidates: list[tuple[str, float]]
-    det_score: float
-    reason: str | None = None       # "low_quality" when the face is unknown because it is unusable
-    quality: float | None = None
-
-    def label(self) -> str:
-        """What the overlay and the faces line say: "name 0.71", "unknown 0.32", "unknown (low quality)"."""
-        if self.name:
-            return f"{self.name} {self.score:.2f}"
-        if self.reason == "low_quality":
-            return "unknown (low quality)"
-        return f"unknown {self.score:.2f}" if self.candidates else "unknown"
+    track_id: int = 0
+    det_score: float = 0.0
 
     def at_threshold(self, threshold: float) -> FaceView:
         """The same face decided again at another threshold (the GUI's slider)."""
@@ -60,10 +48,7 @@ class FaceView:
         return replace(self, name=name)
 
     def to_json(self) -> dict:
-        return {"track": self.track_id, "box": self.box, "name": self.name, "score": round(self.score, 4),
-                "candidates": [{"name": n, "score": round(s, 4)} for n, s in self.candidates],
-                "det_score": round(self.det_score, 4), **({"reason": self.reason} if self.reason else {}),
-                **({"quality": round(self.quality, 3)} if self.quality is not None else {})}
+        return {"track": self.track_id, **super().to_json(), "det_score": round(self.det_score, 4)}
 
 
 @dataclass
@@ -205,8 +190,8 @@ class LiveRecognizer:
             quality = None if t.quality is None else min(t.quality, framing(t.detection.landmarks, img.shape[:2]))
             low = st.name is None and quality is not None and quality < min_q and st.evidence.weight == 0
             score = st.score if st.candidates else -1.0
-            out.append(FaceView(t.id, t.detection.xywh, st.name, score, list(st.candidates), t.detection.score,
-                                "low_quality" if low else None, quality))
+            out.append(FaceView(t.detection.xywh, st.name, score, list(st.candidates), "low_quality" if low else None,
+                                quality, track_id=t.id, det_score=t.detection.score))
             entry = self.log.seen(t.id, now, st.name, score, st.switched_from)
             if t.id in offers:
                 entry.offer_face(*offers[t.id])
