@@ -39,17 +39,19 @@ class FaceCache:
     def __init__(self, root: Path | None = None, encrypt: bool = True):
         self.root = Path(root or LAYOUT.home())
         self.path = LAYOUT.database(self.root)
+
+        def open_cache():
+            return open_store(self.root, LAYOUT, True, encrypt, lambda p, key: connect(p, key, timeout=60))
+
         try:
-            self._lock, self.vault, self.con = open_store(self.root, LAYOUT, True, encrypt,
-                                                          lambda p, key: connect(p, key, timeout=60))
+            self._lock, self.vault, self.con = open_cache()
         except WrongKey:
             doc = keys.read_vault(self.root)
             if doc is None or doc["protection"] == "passphrase":
                 raise
             for p in LAYOUT.files(self.root):
                 p.unlink(missing_ok=True)
-            self._lock, self.vault, self.con = open_store(self.root, LAYOUT, True, encrypt,
-                                                          lambda p, key: connect(p, key, timeout=60))
+            self._lock, self.vault, self.con = open_cache()
         self.con.execute("PRAGMA journal_mode=WAL")
         self.con.execute("CREATE TABLE IF NOT EXISTS detections (image TEXT, detector TEXT, faces TEXT, "
                          "PRIMARY KEY (image, detector))")

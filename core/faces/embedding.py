@@ -20,7 +20,7 @@ import numpy as np
 
 from core.config import RUNTIMES
 from core.errors import BadInput, ModelFileInvalid, UsageError
-from core.zoo import ModelSpec, fingerprint, get_spec
+from core.zoo import ModelSpec, fingerprint, get_spec, model_key
 
 BUCKETS = (1, 8, 32, 64)
 CPU_CHUNK = 8
@@ -68,7 +68,7 @@ class Embedder:
     @property
     def model_key(self) -> str:
         """``name:fingerprint-prefix``: the key a gallery stores this model's embeddings under."""
-        return f"{self.spec.name}:{(self.fingerprint or 'unversioned')[:12]}"
+        return model_key(self.spec.name, self.fingerprint)
 
     def embed(self, crops: np.ndarray, batch_size: int = 64) -> np.ndarray:
         """(N, S, S, 3) uint8 -> (N, D) float32, rows of unit length."""

@@ -29,7 +29,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core.errors import GalleryCorrupt, GalleryError, UsageError
-from core.fileutil import atomic_path
+from core.fileutil import atomic_path, sha256_file
 from core.gallery.schema import SCHEMA_VERSION, AuditEvent, EmbeddingRow, FaceRow, Identity, ModelRow
 from core.gallery.store import DB_NAME, LAYOUT, open_engine
 from core.storage.keys import SCRYPT, WrongKey, ask_passphrase
@@ -57,14 +57,15 @@ def _unpack(z: zipfile.ZipFile, name: str, dest: Path, limit: int, archive: Path
     """Copy one member to ``dest``, refusing it past ``limit`` bytes or an implausible compression ratio (both
     checked as it streams, whatever the zip's directory claims)."""
     info = z.getinfo(name)
-    if info.file_size > limit or info.file_size > MAX_RATIO * max(info.compress_size, 1) + (1 << 20):
+    cap = min(limit, MAX_RATIO * max(info.compress_size, 1) + (1 << 20))
+    if info.file_size > cap:
         raise GalleryCorrupt(f"{archive}: {name} would unpack to {info.file_size >> 20} MB; an archive this "
                              "compressed is not a facerec export. Nothing was imported.")
     n = 0
     with z.open(info) as src, open(dest, "wb") as out:
         while block := src.read(1 << 20):
             n += len(block)
-            if n > min(limit, MAX_RATIO * max(info.compress_size, 1) + (1 << 20)):
+            if n > cap:
                 raise GalleryCorrupt(f"{archive}: {name} unpacks to more than its directory says; nothing was "
                                      "imported.")
             out.write(block)
@@ -128,7 +129,7 @@ def export_gallery(gallery, dest: Path, plain: bool = False, passphrase: str | N
         gallery.store.checkpoint_wal()
         export_database(gallery.root / DB_NAME, snap, gallery.store.key, db_key)  # one consistent snapshot
         if db_key is not None:
-            manifest["mac"] = _mac(mac_key, manifest, _sha256(snap))
+            manifest["mac"] = _mac(mac_key, manifest, sha256_file(snap))
         with atomic_path(dest, suffix=dest.suffix) as tmp_zip:
             with zipfile.ZipFile(tmp_zip, "w", zipfile.ZIP_DEFLATED) as z:
                 z.writestr("manifest.json", json.dumps(manifest, indent=2))
@@ -156,9 +157,10 @@ def _open_archive(archive: Path, tmp: Path, passphrase: str | None, plain_ok: bo
                 raise GalleryCorrupt(f"{archive}: the manifest is too large to be a facerec manifest.")
             try:
                 manifest = json.loads(z.read("manifest.json"))
-                assert isinstance(manifest, dict)
-            except (ValueError, AssertionError) as exc:
+            except ValueError as exc:
                 raise GalleryCorrupt(f"{archive}: the manifest is damaged.") from exc
+            if not isinstance(manifest, dict):
+                raise GalleryCorrupt(f"{archive}: the manifest is damaged.")
             if manifest.get("format") != FORMAT:
                 raise GalleryCorrupt(f"{archive} is not a facerec gallery archive.")
             try:
@@ -187,17 +189,11 @@ def _open_archive(archive: Path, tmp: Path, passphrase: str | None, plain_ok: bo
             raise GalleryCorrupt(f"{archive}: the manifest was changed or damaged; nothing was imported.") from exc
         if not good_key:
             raise WrongKey(f"The passphrase does not open {archive}; nothing was imported.")
-        if not hmac.compare_digest(_mac(mac_key, manifest, _sha256(db)), str(manifest.get("mac"))):
+        if not hmac.compare_digest(_mac(mac_key, manifest, sha256_file(db)), str(manifest.get("mac"))):
             raise GalleryCorrupt(f"{archive} was changed after it was exported (its seal does not match); nothing "
                                  "was imported.")
     engine, factory = open_engine(db, create=False, key=key)
     return engine, factory, encrypted
-
-
-def _sha256(path: Path) -> str:
-    from core.fileutil import sha256_file
-
-    return sha256_file(path)
 
 
 def import_gallery(gallery, archive: Path, passphrase: str | None = None, plain: bool = False) -> dict:

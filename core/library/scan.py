@@ -44,7 +44,8 @@ class Found:
     skipped: list[dict] = field(default_factory=list)
 
 
-def _under(path: str, roots: list[str]) -> bool:
+def under(path: str, roots: list[str]) -> bool:
+    """Whether ``path`` is one of ``roots`` or lies inside one."""
     return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
 
@@ -83,7 +84,7 @@ def walk(folders: list[str | Path]) -> Found:
                     if e.is_dir(follow_symlinks=False):
                         stack.append(e.path)
                     elif e.is_file() and is_image_path(Path(e.name)):
-                        if e.is_symlink() and not _under(os.path.realpath(e.path), roots):
+                        if e.is_symlink() and not under(os.path.realpath(e.path), roots):
                             out.skipped.append({"path": e.path, "reason": "a link to a file outside the scanned "
                                                                           "folders"})
                             continue
@@ -122,7 +123,7 @@ def plan(store: LibraryStore, folders: list[str | Path]) -> Plan:
         else:
             out.todo.append((path, size, mtime, sha))
     for path, (pid, *_rest) in known.items():
-        if _under(path, roots) and path not in files:
+        if under(path, roots) and path not in files:
             out.removed.append(pid)
     return out
 

@@ -116,13 +116,11 @@ class Library(Closing):
     def folders(self) -> list[dict]:
         """The folders scanned into this library: path, whether it is there now (an unplugged drive is not),
         and how many photos the library holds from it."""
+        from core.library.scan import under
+
         index = self.store.photo_index()
-        out = []
-        for f in self.store.folders():
-            prefix = f.rstrip("/") + "/"
-            out.append({"path": f, "exists": Path(f).exists(),
-                        "photos": sum(1 for p in index if p == f or p.startswith(prefix))})
-        return out
+        return [{"path": f, "exists": Path(f).exists(), "photos": sum(1 for p in index if under(p, [f]))}
+                for f in self.store.folders()]
 
     def remove_folder(self, folder: str | Path) -> dict:
         """Remove a folder from the library: its photos and their faces leave it (the files are not touched);
@@ -135,8 +133,9 @@ class Library(Closing):
                 raise UsageError(f"{folder} is not one of the library's folders.")
             folder = resolved
         with self._lock:
-            prefix = folder.rstrip("/") + "/"
-            ids = [v[0] for p, v in self.store.photo_index().items() if p == folder or p.startswith(prefix)]
+            from core.library.scan import under
+
+            ids = [v[0] for p, v in self.store.photo_index().items() if under(p, [folder])]
             faces = self.store.remove_photos(ids)
             self.store.set_folders([f for f in known if f != folder])
             grouping = self._regrouper().regroup()

@@ -116,13 +116,13 @@ def write_names(lib, person_ids: list[int] | None = None) -> dict:
     """Write each named person's faces as MWG face regions to the photos' ``.xmp`` sidecars (merged with what is
     there; the photos are never touched), so other tools see the names. A photo whose sidecar cannot be written
     is reported, and the rest go on."""
-    from core.library.xmp import _probe, write_sidecar
+    from core.library.xmp import probe, write_sidecar
 
     written, failed, faces = [], [], 0
     for path, named in photo_faces(lib.store, person_ids).items():
         try:
             try:
-                size, orientation, _packet = _probe(Path(path))
+                size, orientation, _packet = probe(Path(path))
             except Exception as exc:  # noqa: BLE001 - a photo gone or unreadable: one sentence for that photo
                 raise SidecarNotWritten(f"{shown(path)}: cannot be opened ({exc}).") from exc
             written.append(str(write_sidecar(path, named, size, orientation)))

@@ -231,7 +231,7 @@ def sidecar_paths(photo_path: str | Path) -> list[Path]:
     return [Path(photo_path).with_name(Path(photo_path).name + ".xmp"), Path(photo_path).with_suffix(".xmp")]
 
 
-def _probe(photo: Path) -> tuple[tuple[int, int], int, bytes | str | None]:
+def probe(photo: Path) -> tuple[tuple[int, int], int, bytes | str | None]:
     """(upright (W, H) in pixels, EXIF orientation, the embedded XMP packet or None), from the header alone."""
     with Image.open(photo) as img:
         packet = img.info.get("xmp") or img.info.get("XML:com.adobe.xmp") or getattr(img, "tag_v2", {}).get(700)
@@ -248,7 +248,7 @@ def read_regions(photo_path: str | Path, size: tuple[int, int] | None = None,
     ``orientation``: the photo's EXIF orientation (1..8); both are read from the photo's header when not given."""
     photo, warnings, packets, embedded = Path(photo_path), [], [], []
     try:
-        found_size, found_orientation, packet = _probe(photo)
+        found_size, found_orientation, packet = probe(photo)
         embedded = [] if packet is None else [(packet, str(photo))]
     except Exception as exc:  # noqa: BLE001 - any unreadable photo is one warning, never an exception
         found_size, found_orientation = (0, 0), 1

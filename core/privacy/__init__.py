@@ -17,8 +17,6 @@ from core.config import Settings
 from core.errors import IdentityNotFound, UsageError
 from core.storage import REGISTRY, StoreLayout, decrypt_folder, encrypt_folder, keys
 
-FORGOTTEN = "(a forgotten person)"
-
 
 def store_folders(settings: Settings, library: Path | None = None) -> list[tuple[StoreLayout, Path]]:
     """(layout, folder) of every kind of folder that holds faces, where this app keeps it (``library``: the photo

@@ -254,8 +254,6 @@ def open_vault(root: Path, what: str, passphrase: str | None = None) -> Vault:
 def create_vault(root: Path, what: str, protection_: str = "auto", passphrase: str | None = None) -> Vault:
     """A new data key for an empty folder, wrapped and written to its vault."""
     Path(root).mkdir(parents=True, exist_ok=True, mode=0o700)
-    if read_vault(root) is not None:  # made meanwhile by another program: use that one
-        return open_vault(root, what, passphrase)
     key = secrets.token_bytes(32)
     doc = new_vault_doc(root, key, what, protection_, passphrase)
     write_vault(root, doc)
