@@ -72,7 +72,7 @@ def test_a_killed_migration_leaves_nothing_behind_once_reopened(tmp_path):
 
 
 def test_a_second_scan_of_a_library_waits_for_the_first(tmp_path):
-    from core.storage.migrate import WORK_LOCK, waiting_lock
+    from core.storage.locks import WORK_LOCK, waiting_lock
 
     root = tmp_path / "lib"
     said, done = [], threading.Event()
