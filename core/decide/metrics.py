@@ -149,6 +149,25 @@ def exceedance(table: dict, t: float | np.ndarray) -> np.ndarray:
     return np.where(t > ss[-1], above, np.where(t < ss[0], below, inside))
 
 
+def score_at_rate(table: dict, p: float) -> float:
+    """The score ``s`` with P(score >= s) = ``p`` under :func:`exceedance`'s model of ``table`` (its exact inverse
+    between and beyond the levels; clamped at the first level above it): the one place a tail becomes a threshold."""
+    ps = np.asarray(table["p"], np.float64)
+    ss = np.asarray(table["s"], np.float64)
+    logp, q = np.log(ps), np.log(p)
+    if q >= logp[-1]:
+        return float(np.interp(-q, -logp, ss))
+    k = min(4, len(ss))
+    slope = (logp[-1] - logp[-k]) / max(ss[-1] - ss[-k], 1e-6) if k >= 2 else -30.0
+    return float(ss[-1] + (q - logp[-1]) / min(slope, -1.0))
+
+
+def trusted(table: dict, min_count: int) -> dict:
+    """``table`` without the levels backed by fewer than ``min_count`` scores (p n < min_count)."""
+    keep = [i for i, p in enumerate(table["p"]) if p * table["n"] >= min_count]
+    return {**table, "p": [table["p"][i] for i in keep], "s": [table["s"][i] for i in keep]}
+
+
 def threshold_for_rate(rates: list[float], thresholds: list[float], target: float) -> float:
     """Threshold at which a decreasing rate curve (FAR) equals ``target``: log-linear interpolation
     in the measured table ``rates`` (descending) -> ``thresholds`` (ascending), clamped at its ends."""

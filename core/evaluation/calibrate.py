@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from core.decide import open_set_threshold
-from core.decide.metrics import far_table, tail_table
+from core.decide.metrics import far_table, tail_table, threshold_for_rate
 from core.errors import DatasetError
 from core.gallery.identity import RULE, rule_scores
 
@@ -98,8 +98,7 @@ def calibrate_on_lfw(root: Path, analyzer, note: Callable[[str], None] = print, 
         ks.append(k)
     impostor_doc = {"k": ks, "tables": tables, "rule": RULE,
                     "strangers": int(len(e_test))}
-    summary = {"verify_far_1e-3": round(float(np.interp(np.log(1e-3), np.log(verify["far"][::-1]),
-                                                        verify["threshold"][::-1])), 4),
+    summary = {"verify_far_1e-3": round(threshold_for_rate(verify["far"], verify["threshold"], 1e-3), 4),
                "identify_fpir_1e-2": {str(n): round(open_set_threshold(impostor_doc, [5] * n, 0.01), 4)
                                       for n in (1, 5, 50, 500)}}
     doc = {"provenance": {"data": "LFW View 1 people split (peopleDevTrain: verify pairs and enrolled; "

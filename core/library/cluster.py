@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import faiss
 import numpy as np
 
+from core.decide.metrics import threshold_for_rate
 from core.errors import UsageError
 
 
@@ -55,36 +56,7 @@ class Conflict(UsageError):
 
 def verify_threshold(cal: dict, far: float) -> float:
     """The 1:1 cosine threshold at ``far`` (log-interpolated between the calibrated rates)."""
-    v = cal["verify"]
-    return float(np.interp(-np.log(far), -np.log(v["far"]), v["threshold"]))
-
-
-class Thresholds:
-    """tau(k): the score s with P(a stranger's identity score against a k-face identity >= s) = p.
-
-    The 1-face table gives the tail at p: log-linear between levels backed by at least ``min_count`` scores,
-    exponential beyond (the slope of its last 4 trusted levels). A k-face identity shifts it by
-    (mean_k - mean_1): the calibrated k-tables share one spread and differ in location.
-    """
-
-    def __init__(self, cal: dict, p: float, min_count: int = 50):
-        imp = cal["impostor"]
-        t1 = imp["tables"][0]
-        ps, ss = np.asarray(t1["p"], float), np.asarray(t1["s"], float)
-        keep = ps * t1["n"] >= min_count
-        lp, ls, q = np.log(ps[keep]), ss[keep], np.log(p)
-        if q >= lp[-1]:
-            self.s1 = float(np.interp(-q, -lp, ls))
-        else:
-            j = min(4, len(ls))
-            slope = min((lp[-1] - lp[-j]) / max(ls[-1] - ls[-j], 1e-6), -1.0)
-            self.s1 = float(ls[-1] + (q - lp[-1]) / slope)
-        self.logk = np.log(np.asarray(imp["k"], float))
-        self.shift = np.array([t["mean"] for t in imp["tables"]]) - t1["mean"]
-        self.p = p
-
-    def __call__(self, k):
-        return self.s1 + np.interp(np.log(np.maximum(np.asarray(k, float), 1.0)), self.logk, self.shift)
+    return threshold_for_rate(cal["verify"]["far"], cal["verify"]["threshold"], far)
 
 
 # ----------------------------------------------------------------- candidate graph

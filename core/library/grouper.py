@@ -13,10 +13,10 @@ import io
 
 import numpy as np
 
+from core.decide.open_set import Thresholds
 from core.library.cluster import (
     Conflict,
     Params,
-    Thresholds,
     agglomerate,
     finish,
     graph_edges,

@@ -18,7 +18,7 @@ What is asked, all from the model's calibration (its impostor tables on LFW View
   thinking about), and within those the **nearest the threshold first** (where an answer teaches the most).
 
 A split is proposed only when its parts fail the grouping's own same-person test (the merge test of
-:mod:`core.library.cluster` at the library's stranger rate); otherwise the group is one part ("looks like one
+:mod:`core.library.likeness` at the library's stranger rate); otherwise the group is one part ("looks like one
 person").
 """
 
@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.decide.open_set import Thresholds
 from core.gallery.identity import centroid
-from core.library.cluster import Params, Thresholds, _margins
+from core.library.cluster import Params, _margins
 from core.library.grouper import Grouper
+from core.library.likeness import stranger_tau
 from core.library.tags import pending
 from core.zoo import key_fingerprint
 
@@ -158,24 +160,6 @@ def _suggestions(lib, skip: set[int]) -> list[dict]:
     return [d for d in out if not (d["kind"] == "face" and d["id"] in skip)][:limit]
 
 
-def same_person_test(lib, a: list[int], b: list[int]) -> dict:
-    """The grouping's merge test between two sets of faces: the smaller set's mean identity score against the
-    larger's normalised centroid (``score``), and the score a stranger reaches against that many faces at the
-    library's stranger rate (``threshold``); ``likely_same`` when it reaches it."""
-    dim = lib.spec.embedding_size
-    xa, xb = lib.store.embeddings_of(list(a), dim), lib.store.embeddings_of(list(b), dim)
-    tau = _tau(lib)
-    sa, sb = xa.sum(0, dtype=np.float64)[None], xb.sum(0, dtype=np.float64)[None]
-    margin = float(_margins(sa, np.array([len(a)]), sb, np.array([len(b)]), tau)[0])
-    thr = float(tau(max(len(a), len(b))))
-    return {"score": round(margin + thr, 4), "threshold": round(thr, 4), "likely_same": margin >= 0}
-
-
-def _tau(lib) -> Thresholds:
-    prm = Params()
-    return Thresholds(lib.calibration, prm.merge_fpir / max(lib.store.counts()["faces"], 1), prm.tail_min_count)
-
-
 def _join_alike(x: np.ndarray, photos: np.ndarray, labels: np.ndarray, tau: Thresholds) -> np.ndarray:
     """Join the parts that pass the grouping's same-person test (the best pair first; never two faces of one
     photo): a proposal never splits what the grouping would call one person."""
@@ -221,6 +205,6 @@ def propose_split(lib, person_id: int) -> list[list[int]]:
             if labels.all() or not labels.any():
                 break
             ca, cb = centroid(x[labels == 0]), centroid(x[labels == 1])
-    labels = _join_alike(x, photos, labels, _tau(lib))
+    labels = _join_alike(x, photos, labels, stranger_tau(lib))
     parts = [ids[labels == lab].tolist() for lab in np.unique(labels)]
     return sorted(parts, key=lambda p: (-len(p), p[0]))

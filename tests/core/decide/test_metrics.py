@@ -93,6 +93,26 @@ def test_far_table_thresholds_give_their_rates():
     assert tab["threshold"][3] < mid < tab["threshold"][4]  # between the 3e-3 and 1e-3 thresholds
 
 
+def test_score_at_rate_inverts_the_tail_model_between_and_beyond_its_levels():
+    """One threshold for a rate: score_at_rate is exceedance's inverse (measured levels, the exponential tail
+    beyond them); the grouping's tau(1) is it on the trusted levels, and tau(k) moves with the k-tables' means."""
+    from core.decide.metrics import exceedance, score_at_rate, tail_table, trusted
+    from core.decide.open_set import Thresholds
+
+    rng = np.random.default_rng(8)
+    tab = tail_table(rng.normal(0.0, 0.1, 200_000))
+    for p in (0.2, 1e-2, 3e-4, 1e-5, 1e-7, 1e-9):  # inside the levels, then ever deeper into the tail
+        t = score_at_rate(tab, p)
+        assert float(exceedance(tab, t)) == pytest.approx(p, rel=1e-6)
+    assert score_at_rate(tab, 1e-9) > score_at_rate(tab, 1e-7) > score_at_rate(tab, 1e-5)
+    cut = trusted(tab, 50)
+    assert min(cut["p"]) * cut["n"] >= 50 and len(cut["p"]) < len(tab["p"])
+    second = tail_table(rng.normal(0.05, 0.1, 200_000))
+    tau = Thresholds({"impostor": {"k": [1, 5], "tables": [tab, second]}}, 1e-7)
+    assert float(tau(1)) == score_at_rate(cut, 1e-7)
+    assert float(tau(5)) == pytest.approx(float(tau(1)) + second["mean"] - tab["mean"])
+
+
 def test_open_set_threshold_grows_with_the_gallery_and_meets_its_rate():
     """Simulated strangers against simulated identities: the measured FPIR at the derived threshold
     is at most the target (within sampling error), and more people need a higher threshold."""
