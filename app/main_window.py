@@ -52,7 +52,7 @@ class MainWindow(QMainWindow):
         self.jobs = JobRegistry(self)
         install_prompt(self)  # passphrase-protected galleries ask here, whichever thread opens them
         self._build_ui()
-        self._start_engine()
+        self.start_engine()
         self._status_timer = QTimer(self)
         self._status_timer.timeout.connect(self._update_status)
         self._status_timer.start(500)
@@ -123,7 +123,8 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- engine
 
-    def _start_engine(self) -> None:
+    def start_engine(self) -> None:
+        """Load the engine (the model and the gallery) off the GUI thread; the tabs get it when it is ready."""
         job = Job(lambda: load_engine(self.settings, self.gallery_dir), plain=True, name="load engine")
         job.signals.result.connect(self._engine_ready)
         job.signals.error.connect(self._engine_failed)
@@ -368,7 +369,7 @@ class MainWindow(QMainWindow):
         self.close_engine()
         self.lbl_model.setText("model: loading ...")
         self.statusBar().showMessage("Loading the new settings ...")
-        self._start_engine()
+        self.start_engine()
 
     # ---------------------------------------------------------------- status, shutdown
 

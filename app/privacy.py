@@ -59,7 +59,7 @@ def offer_encryption(parent: QWidget, gallery_root) -> bool:
 
 def install_prompt(window) -> None:
     """Let core ask the user for passphrases through the window."""
-    from core.storage.keys import set_prompt
+    from core.storage import set_prompt
 
     window.passphrase_prompt = PassphrasePrompt(window)
     set_prompt(window.passphrase_prompt)
@@ -83,8 +83,8 @@ def maybe_encrypt(window) -> None:
 
     job = Job(work, plain=True, name="encrypt gallery")
     job.signals.result.connect(while_alive(window, lambda _r: (
-        window.statusBar().showMessage("The gallery is encrypted.", 8000), window._start_engine())))
+        window.statusBar().showMessage("The gallery is encrypted.", 8000), window.start_engine())))
     job.signals.error.connect(while_alive(window, lambda e: (QMessageBox.warning(window, "Encryption", describe(e)),
-                                                             window._start_engine())))
+                                                             window.start_engine())))
     window.statusBar().showMessage("Encrypting the gallery ...")
     window.jobs.start(job)

@@ -89,7 +89,7 @@ class _EnrollBase(QDialog):
 
     def _preview(self, items: list, labels: list[str], picks: dict[str, int] | None = None) -> None:
         from core.errors import describe
-        from core.gallery.preview import preview_photo
+        from core.gallery import preview_photo
 
         analyzer, min_px, min_q = (self.gallery.enrol_analyzer, self.gallery.settings.min_face_px,
                                    self.gallery.settings.min_quality)
@@ -160,7 +160,7 @@ class _EnrollBase(QDialog):
         self.cancel_btn.setEnabled(False)
 
     def _done(self, report) -> None:
-        from core.gallery.preview import in_words
+        from core.gallery import in_words
 
         rejected = {r.path: r for r in report.rejected}
         for label in self.labels():

@@ -10,7 +10,7 @@ def try_samples(win) -> None:
     if win.gallery is None:
         return
     from core.errors import describe
-    from core.gallery.demo import build_demo_gallery, sample_people
+    from core.gallery import build_demo_gallery, sample_people
     from core.zoo import samples_ready
 
     fs = win.live.first_start

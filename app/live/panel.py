@@ -102,7 +102,7 @@ class LivePanel(QWidget):
             return ""
         if not self.gallery.face_counts():
             return "no one is enrolled yet"
-        from core.live.evidence import track_stranger_rate
+        from core.live import track_stranger_rate
 
         what, rate = "people seen", None
         if self.recognizer is not None:

@@ -19,8 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.training.config import BACKBONES, DEFAULTS, HEADS, STRATEGIES
-from core.training.finetune import FINETUNE_STEPS
+from core.training import BACKBONES, DEFAULTS, FINETUNE_STEPS, HEADS, STRATEGIES
 
 
 def path_row(edit: QLineEdit, mode: str = "dir") -> QWidget:
@@ -291,7 +290,7 @@ class FinetuneDialog(_JobDialog):
     def for_app(cls, trainable: list[str], gallery: str, parent=None) -> FinetuneDialog:
         """The dialog starting from the default pretrained model, when one is fetched."""
         from core.errors import FaceRecError
-        from core.training.finetune import default_init
+        from core.training import default_init
 
         try:
             default = default_init()

@@ -38,8 +38,7 @@ from app.workbench.plots import CurvesWidget
 from app.workbench.result_card import ResultCard
 from app.workbench.runs_table import RunsModel
 from app.workers import ProcessJob
-from core.training.events import EventFollower, read_events
-from core.training.runs_db import RunsDB, new_run_folder, read_result, summarize_result
+from core.training import EventFollower, RunsDB, new_run_folder, read_events, read_result, summarize_result
 
 
 class Workbench(QWidget):
@@ -119,7 +118,7 @@ class Workbench(QWidget):
 
     @staticmethod
     def _trainable() -> list[str]:
-        from core.training.init import trainable_backbone
+        from core.training import trainable_backbone
         from core.zoo import is_ready, list_models
 
         return [s.name for s in list_models() if trainable_backbone(s) is not None and is_ready(s)]

@@ -9,7 +9,9 @@ May import: ``core.decide``, ``core.faces``, ``core.zoo`` and the shared top-lev
 """
 
 from core.gallery.acceptance import Rejection
+from core.gallery.demo import build_demo_gallery, sample_people
 from core.gallery.enroller import EnrollReport
+from core.gallery.preview import in_words, preview_photo
 from core.gallery.service import Gallery, Match
 from core.gallery.store import LAYOUT
 
@@ -19,4 +21,5 @@ def gallery_exists(root) -> bool:
     return LAYOUT.exists(root)
 
 
-__all__ = ["EnrollReport", "Gallery", "Match", "Rejection", "gallery_exists"]
+__all__ = ["EnrollReport", "Gallery", "Match", "Rejection", "build_demo_gallery", "gallery_exists", "in_words",
+           "preview_photo", "sample_people"]

@@ -24,7 +24,7 @@ def sample_people() -> tuple[Path, Path]:
 def build_demo_gallery(analyzer, settings, progress: Callable | None = None, cancel: Callable | None = None,
                        dest: Path | None = None):
     """Enrol every sample person's train photos into the demo gallery (once); returns the open Gallery."""
-    from core.gallery import Gallery
+    from core.gallery.service import Gallery
 
     train, _ = sample_people()
     g = Gallery(dest or demo_gallery_dir(), settings=settings, analyzer=analyzer)
