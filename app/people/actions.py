@@ -6,12 +6,16 @@ Questions are dialogs opened window-modal (``open``, kept in ``panel.dialog``), 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from app.people.models import UNSORTED, group_label
 from app.widgets import count_text
 from app.workers import Job, while_alive
+
+if TYPE_CHECKING:
+    from core.library import Group, Suggestion
 
 
 class Decisions:
@@ -128,8 +132,10 @@ class Decisions:
                 lambda lib: lib.move(faces, target),
                 f"Moved {count_text(len(faces))} to {self._label(target)}.", select=gid))
 
-    def _row(self, gid: int) -> dict:
-        return next((r for r in self.groups.rows if r["id"] == gid), {"id": gid, "name": None})
+    def _row(self, gid: int) -> Group:
+        from core.library import Group
+
+        return next((r for r in self.groups.rows if r.id == gid), Group(gid, None, False, None, 0))
 
     def _label(self, gid: int) -> str:
         return group_label(self._row(gid))
@@ -153,10 +159,15 @@ class Decisions:
         self.run_decision(lambda lib: lib.ignore([gid]), "Hidden (Show hidden brings it back; Undo too).")
 
     def hide_all(self) -> None:
-        n, ok = QInputDialog.getInt(self, "Hide unnamed groups", "Hide every unnamed group of at most this many "
-                                    "faces (strangers seen once or twice):", 3, 1, 100000)
-        if ok:
-            self.run_decision(lambda lib: lib.ignore(None, max_faces=n), f"Hid the unnamed groups of up to {n} faces.")
+        dlg = self.dialog = QInputDialog(self)
+        dlg.setWindowTitle("Hide unnamed groups")
+        dlg.setLabelText("Hide every unnamed group of at most this many faces (strangers seen once or twice):")
+        dlg.setInputMode(QInputDialog.InputMode.IntInput)
+        dlg.setIntRange(1, 100000)
+        dlg.setIntValue(3)
+        dlg.intValueSelected.connect(lambda n: self.run_decision(lambda lib: lib.ignore(None, max_faces=n),
+                                                                 f"Hid the unnamed groups of up to {n} faces."))
+        dlg.open()
 
     def reject_faces(self) -> None:
         gid, faces = self.selected_group(), self.selected_faces()
@@ -172,10 +183,10 @@ class Decisions:
 
     def forget_group(self) -> None:
         gid = self.selected_group()
-        row = next((r for r in self.groups.rows if r["id"] == gid), None)
+        row = next((r for r in self.groups.rows if r.id == gid), None)
         if row is None or gid == UNSORTED:
             return
-        text = (f"Forget {group_label(row)}? Their {count_text(row['faces'])}, crops and embeddings are erased from "
+        text = (f"Forget {group_label(row)}? Their {count_text(row.count)}, crops and embeddings are erased from "
                 "this computer, in the photo library and the gallery; their photos stay. This cannot be undone.")
         from core.privacy import forget  # one forget for every entry point (the Gallery tab's Delete too)
 
@@ -187,11 +198,11 @@ class Decisions:
                                       f"Forgot {group_label(row)}."))
         dlg.open()
 
-    def _answer(self, suggestion: dict, yes: bool) -> None:
-        person = suggestion["person"]
+    def _answer(self, suggestion: Suggestion, yes: bool) -> None:
+        person, item = suggestion.person, suggestion.id
         if not yes:
             self.run_decision(lambda lib: lib.reject_suggestion(suggestion), f"Noted: not {person}.")
-        elif suggestion["kind"] == "group":
-            self.run_decision(lambda lib: lib.name(suggestion["id"], person, join=True), f"Named {person}.")
+        elif suggestion.kind == "group":
+            self.run_decision(lambda lib: lib.name(item, person, join=True), f"Named {person}.")
         else:
-            self.run_decision(lambda lib: lib.confirm_face(suggestion["id"], person), f"Added to {person}.")
+            self.run_decision(lambda lib: lib.confirm_face(item, person), f"Added to {person}.")

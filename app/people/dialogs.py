@@ -85,12 +85,12 @@ class NameConflictDialog(QDialog):
         self.verdict.setWordWrap(True)
         lay.addWidget(self.verdict)
         row = QHBoxLayout()
-        rows = {r["id"]: r for r in panel.groups.rows}
+        rows = {r.id: r for r in panel.groups.rows}
         theirs = rows.get(clash.existing_id)
         self.theirs = FaceStrip(f"<b>{name}</b> (already named" + (
-            f", {count_text(theirs['faces'])})" if theirs else ": enrolled in the gallery)"))
+            f", {count_text(theirs.count)})" if theirs else ": enrolled in the gallery)"))
         mine = rows.get(group)
-        self.mine = FaceStrip(f"<b>This group</b> ({count_text(mine['faces']) if mine else 'its faces'})")
+        self.mine = FaceStrip(f"<b>This group</b> ({count_text(mine.count) if mine else 'its faces'})")
         row.addWidget(self.theirs, 1)
         row.addWidget(self.mine, 1)
         lay.addLayout(row, 1)
@@ -180,7 +180,7 @@ class MergeDialog(QDialog):
 
     def __init__(self, panel, source: int, target: int, parent=None):
         super().__init__(parent)
-        rows = {r["id"]: r for r in panel.groups.rows}
+        rows = {r.id: r for r in panel.groups.rows}
         src, dst = rows.get(source), rows.get(target)
         self.setWindowTitle("Merge")
         self.resize(820, 460)
@@ -188,8 +188,8 @@ class MergeDialog(QDialog):
         lay.addWidget(QLabel(f"<b>Are these one person?</b> Merging puts {group_label(src)}'s faces into "
                              f"{group_label(dst)}. Undo takes it back." if src and dst else "Are these one person?"))
         row = QHBoxLayout()
-        self.source = FaceStrip(f"<b>{group_label(src)}</b> ({count_text(src['faces'])})" if src else "")
-        self.target = FaceStrip(f"<b>{group_label(dst)}</b> ({count_text(dst['faces'])})" if dst else "")
+        self.source = FaceStrip(f"<b>{group_label(src)}</b> ({count_text(src.count)})" if src else "")
+        self.target = FaceStrip(f"<b>{group_label(dst)}</b> ({count_text(dst.count)})" if dst else "")
         row.addWidget(self.source, 1)
         row.addWidget(self.target, 1)
         lay.addLayout(row, 1)

@@ -4,6 +4,8 @@ beside the photos (``.xmp`` sidecars other tools read: digiKam, Lightroom, darkt
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -17,10 +19,13 @@ from PySide6.QtWidgets import (
 from app.widgets import count_text
 from app.workers import Job, while_alive
 
+if TYPE_CHECKING:
+    from core.library import LibraryFolder
 
-def folder_text(f: dict) -> str:
-    where = "" if f["exists"] else "  (not found: a drive unplugged? Re-scan skips it)"
-    return f"{f['path']}  ({count_text(f['photos'], 'photo')}){where}"
+
+def folder_text(f: LibraryFolder) -> str:
+    where = "" if f.exists else "  (not found: a drive unplugged? Re-scan skips it)"
+    return f"{f.path}  ({count_text(f.photos, 'photo')}){where}"
 
 
 class FoldersDialog(QDialog):
@@ -28,7 +33,8 @@ class FoldersDialog(QDialog):
 
     def __init__(self, panel, parent=None):
         super().__init__(parent)
-        self.panel, self.folders, self.confirm = panel, [], None
+        self.panel, self.confirm = panel, None
+        self.folders: list[LibraryFolder] = []
         self.setWindowTitle("The library's folders")
         self.resize(720, 360)
         lay = QVBoxLayout(self)
@@ -55,7 +61,7 @@ class FoldersDialog(QDialog):
         job.signals.result.connect(while_alive(self, self._set))
         self.panel.jobs.start(job)
 
-    def _set(self, folders: list[dict]) -> None:
+    def _set(self, folders: list[LibraryFolder]) -> None:
         self.folders = folders
         self.list.clear()
         for f in folders:
@@ -75,13 +81,13 @@ class FoldersDialog(QDialog):
             return
         f = self.folders[row]
         self.confirm = QMessageBox(QMessageBox.Icon.Question, "Remove folder",
-                                   f"Remove {f['path']} from the library? Its {count_text(f['photos'], 'photo')} and "
+                                   f"Remove {f.path} from the library? Its {count_text(f.photos, 'photo')} and "
                                    "their faces leave the library (the files themselves are not touched; scanning "
                                    "the folder again brings them back).",
                                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
         yes = self.confirm.button(QMessageBox.StandardButton.Yes)
         yes.setText("Remove")
-        yes.clicked.connect(lambda: self._remove(f["path"]))
+        yes.clicked.connect(lambda: self._remove(f.path))
         self.confirm.open()
 
     def _write(self) -> None:

@@ -1,16 +1,23 @@
 """Qt item models over the photo library: groups (a face, a name or "Unnamed", a count) and one group's faces.
 
-Both are thin adapters: rows come from :class:`core.library.Library`; face crops are loaded when a row is first
-shown and cached; a group's faces come in pages (``fetchMore``), so a person with thousands of photos or a
-library of 100,000 faces opens at once.
+Both are thin adapters: rows are :class:`core.library.Group` and :class:`core.library.Face` from the
+:class:`core.library.Library` facade; face crops are read and decoded off the GUI thread when a row is first shown
+(:mod:`app.people.crops`), for the rows painted, and cached; a group's faces come in pages (``fetchMore``), so a
+person with thousands of photos or a library of 100,000 faces opens at once.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QSize, Qt
-from PySide6.QtGui import QColor, QIcon
+from typing import TYPE_CHECKING
 
-from app.widgets import cached_icon, count_text
+from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QSize, Qt
+from PySide6.QtGui import QColor
+
+from app.people.crops import CropIcons
+from app.widgets import count_text
+
+if TYPE_CHECKING:
+    from core.library import Face, Group
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 UNSORTED = -1          # the row standing for the unsorted faces
@@ -19,30 +26,40 @@ PAGE = 200
 ITEM = QSize(132, 166)  # a group's face (88 px) and its label
 
 
-def group_label(row: dict) -> str:
-    return "Unsorted faces" if row["id"] == UNSORTED else row["name"] or f"Unnamed #{row['id']}"
+def group_label(row: Group) -> str:
+    return "Unsorted faces" if row.id == UNSORTED else row.name or f"Unnamed #{row.id}"
+
+
+def rows_changed(model: QAbstractListModel, rows: list, keys: list) -> None:
+    """Say that the icons of ``keys`` (row ids) arrived."""
+    wanted = set(keys)
+    at = [i for i, r in enumerate(rows) if r.id in wanted]
+    if at:
+        model.dataChanged.emit(model.index(min(at)), model.index(max(at)), [Qt.ItemDataRole.DecorationRole])
 
 
 class GroupsModel(QAbstractListModel):
     """People and unnamed groups (named first, then by size), and a last row for the unsorted faces."""
 
-    def __init__(self, parent=None):
+    def __init__(self, jobs=None, parent=None):
         super().__init__(parent)
         self.library = None
-        self.rows: list[dict] = []
+        self.rows: list[Group] = []
         self.show_hidden = False
         self.hidden = 0
-        self._icons: dict[int, QIcon] = {}
+        self.icons = CropIcons(jobs, lambda keys: rows_changed(self, self.rows, keys), parent=self)
         self.drop_merge = None        # callable(source id, target id), set by the panel
 
-    def set_rows(self, rows: list[dict], unsorted: int) -> None:
+    def set_rows(self, rows: list[Group], unsorted: int) -> None:
+        from core.library import Group
+
         self.beginResetModel()
-        listed = [r for r in rows if r["faces"] or r["name"]]
-        self.rows = [r for r in listed if self.show_hidden or not r["hidden"]]
-        self.hidden = sum(1 for r in listed if r["hidden"])          # hidden groups (shown or not)
+        listed = [r for r in rows if r.count or r.name]
+        self.rows = [r for r in listed if self.show_hidden or not r.hidden]
+        self.hidden = sum(1 for r in listed if r.hidden)          # hidden groups (shown or not)
         if unsorted:
-            self.rows.append({"id": UNSORTED, "name": None, "hidden": False, "faces": unsorted})
-        self._icons.clear()
+            self.rows.append(Group(id=UNSORTED, name=None, hidden=False, gallery_name=None, count=unsorted))
+        self.icons.reset()          # a cover may have changed: read again, the old one shown meanwhile
         self.endResetModel()
 
     def rowCount(self, parent=QModelIndex()) -> int:
@@ -54,22 +71,22 @@ class GroupsModel(QAbstractListModel):
         r = self.rows[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             # the name on its own line (the view wraps it, and elides only a very long one: the tooltip has it all)
-            return f"{group_label(r)}\n{count_text(r['faces'])}" + (", hidden" if r["hidden"] else "")
+            return f"{group_label(r)}\n{count_text(r.count)}" + (", hidden" if r.hidden else "")
         if role == Qt.ItemDataRole.DecorationRole and self.library is not None:
-            group = None if r["id"] == UNSORTED else r["id"]
-            return cached_icon(self._icons, r["id"], lambda: self.library.cover(group))
-        if role == Qt.ItemDataRole.ForegroundRole and (r["name"] is None or r["hidden"]):
+            lib, group = self.library, None if r.id == UNSORTED else r.id
+            return self.icons.icon(r.id, lambda: lib.cover(group))
+        if role == Qt.ItemDataRole.ForegroundRole and (r.name is None or r.hidden):
             return QColor(110, 110, 110)
         if role == Qt.ItemDataRole.SizeHintRole:
             return ITEM       # room for a name of three lines and the count under the face: wrapped, not cut
         if role == ID_ROLE:
-            return r["id"]
+            return r.id
         return None
 
     # drag a group onto another to merge them
     def flags(self, index):
         f = super().flags(index)
-        if index.isValid() and self.rows[index.row()]["id"] != UNSORTED:
+        if index.isValid() and self.rows[index.row()].id != UNSORTED:
             f |= Qt.ItemFlag.ItemIsDragEnabled | Qt.ItemFlag.ItemIsDropEnabled
         return f
 
@@ -81,13 +98,13 @@ class GroupsModel(QAbstractListModel):
 
     def mimeData(self, indexes):
         m = QMimeData()
-        m.setData(MIME, str(self.rows[indexes[0].row()]["id"]).encode())
+        m.setData(MIME, str(self.rows[indexes[0].row()].id).encode())
         return m
 
     def dropMimeData(self, data, action, row, column, parent):
         if not data.hasFormat(MIME) or not parent.isValid() or self.drop_merge is None:
             return False
-        source, target = int(bytes(data.data(MIME)).decode()), self.rows[parent.row()]["id"]
+        source, target = int(bytes(data.data(MIME)).decode()), self.rows[parent.row()].id
         if target == UNSORTED or source == target:
             return False
         self.drop_merge(source, target)
@@ -97,17 +114,18 @@ class GroupsModel(QAbstractListModel):
 class FacesModel(QAbstractListModel):
     """One group's faces (or the unsorted ones), best first, in pages."""
 
-    def __init__(self, parent=None):
+    def __init__(self, jobs=None, parent=None):
         super().__init__(parent)
         self.library, self.group = None, None
-        self.rows: list[dict] = []
+        self.rows: list[Face] = []
         self._more = False
-        self._icons: dict[int, QIcon] = {}
+        self.icons = CropIcons(jobs, lambda keys: rows_changed(self, self.rows, keys), parent=self)
 
     def show_group(self, library, group: int | None) -> None:
         self.beginResetModel()
+        self.icons.reset(keep=library is self.library)
         self.library, self.group = library, group
-        self.rows, self._icons = [], {}
+        self.rows = []
         self._more = library is not None
         self.endResetModel()
         if self._more:
@@ -134,11 +152,12 @@ class FacesModel(QAbstractListModel):
         if not index.isValid():
             return None
         f = self.rows[index.row()]
-        if role == Qt.ItemDataRole.DecorationRole:
-            return cached_icon(self._icons, f["id"], lambda: self.library.crop(f["id"]))
+        if role == Qt.ItemDataRole.DecorationRole and self.library is not None:
+            lib = self.library
+            return self.icons.icon(f.id, lambda: lib.crop(f.id))
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{f['photo']}\n{f['taken'] or 'no date'}; quality {f['quality']:.2f}" + \
-                ("; placed by you" if f["pinned"] else "")
+            return f"{f.photo}\n{f.taken or 'no date'}; quality {f.quality:.2f}" + \
+                ("; placed by you" if f.pinned else "")
         if role == ID_ROLE:
-            return f["id"]
+            return f.id
         return None

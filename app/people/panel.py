@@ -9,6 +9,7 @@ reverses the last one and says which. An empty library shows what to do first.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -34,6 +35,9 @@ from app.people.review import ReviewQueue
 from app.people.views import GroupView, icon_view
 from app.widgets import count_text
 from app.workers import Job, while_alive
+
+if TYPE_CHECKING:
+    from core.library import Counts, LastDecision
 
 EMPTY_HINT = "Add a folder of photos to find the people in it"
 
@@ -103,7 +107,7 @@ class PeoplePanel(Decisions, QWidget):
 
         split = QSplitter()
         self.split = split
-        self.groups = GroupsModel(self)
+        self.groups = GroupsModel(jobs, self)
         self.groups.drop_merge = self._merge_drop
         self.group_view = GroupView(self.groups, 88, self.GROUP_GRID)
         self.group_view.setMinimumWidth(2 * self.GROUP_GRID.width() + 30)   # never fewer than two columns
@@ -124,7 +128,7 @@ class PeoplePanel(Decisions, QWidget):
             acts.addWidget(b, i // 4, i % 4)
             self.buttons[label] = b
         rl.addLayout(acts)
-        self.faces = FacesModel(self)
+        self.faces = FacesModel(jobs, self)
         self.face_view = icon_view(self.faces, 96, QSize(108, 108))
         self.face_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.face_view.doubleClicked.connect(self._show_photo)
@@ -165,6 +169,7 @@ class PeoplePanel(Decisions, QWidget):
         """Show ``library`` (None: none, while the engine reloads)."""
         self.library = library
         self.groups.library = library
+        self.groups.icons.reset(keep=False)     # another library's ids are other faces
         if library is None:
             self.groups.set_rows([], 0)
             self.faces.show_group(None, None)
@@ -181,9 +186,9 @@ class PeoplePanel(Decisions, QWidget):
         self.btn_rescan.setEnabled(not scanning and bool(self._folders))
         self.btn_folders.setEnabled(not scanning and self.library is not None)
 
-    def _set_undo(self, last: dict | None) -> None:
+    def _set_undo(self, last: LastDecision | None) -> None:
         self.btn_undo.setEnabled(last is not None)
-        self.btn_undo.setToolTip(f"Undo {last['text']} (Ctrl+Z)" if last else "Nothing to undo")
+        self.btn_undo.setToolTip(f"Undo {last.text} (Ctrl+Z)" if last else "Nothing to undo")
 
     def refresh(self) -> None:
         """Read the groups, counts, folders and the last decision in a job, then show them."""
@@ -194,7 +199,7 @@ class PeoplePanel(Decisions, QWidget):
         gen = self._generation
 
         def work():
-            return {"rows": lib.groups(), "counts": lib.counts(), "folders": [f["path"] for f in lib.folders()],
+            return {"rows": lib.groups(), "counts": lib.counts(), "folders": [f.path for f in lib.folders()],
                     "last": lib.last_decision()}
 
         job = Job(work, plain=True, name="people refresh")
@@ -206,16 +211,16 @@ class PeoplePanel(Decisions, QWidget):
             return
         current = self._want if self._want is not None else self.selected_group()
         self._want = None
-        if current == UNSORTED and not any(r["id"] != UNSORTED for r in self.groups.rows):
+        if current == UNSORTED and not any(r.id != UNSORTED for r in self.groups.rows):
             current = None  # it was selected only because nothing else was there yet: show the first person now
         c = data["counts"]
         self._folders = data["folders"]
-        self.groups.set_rows(data["rows"], c["unsorted"])
+        self.groups.set_rows(data["rows"], c.unsorted)
         self._show_counts(c)
         self._set_undo(data["last"])
         self._set_busy(self.scan_job is not None)
-        self.pages.setCurrentIndex(0 if not c["photos"] and not self.groups.rows else 1)
-        ids = [r["id"] for r in self.groups.rows]
+        self.pages.setCurrentIndex(0 if not c.photos and not self.groups.rows else 1)
+        ids = [r.id for r in self.groups.rows]
         row = ids.index(current) if current in ids else (0 if ids else -1)
         if row >= 0:
             self.group_view.setCurrentIndex(self.groups.index(row))
@@ -223,15 +228,15 @@ class PeoplePanel(Decisions, QWidget):
         self._open_group(self.groups.index(row) if row >= 0 else None)
         self.review.load(lib, self.jobs)
 
-    def _show_counts(self, c: dict | None) -> None:
-        if c is None or not (c["photos"] or self.groups.rows):
+    def _show_counts(self, c: Counts | None) -> None:
+        if c is None or not (c.photos or self.groups.rows):
             self.status.setText("" if c is None else "No photos in the library yet.")
             return
-        shown = [r for r in self.groups.rows if r["id"] != UNSORTED]
-        named = sum(1 for r in shown if r["name"])
+        shown = [r for r in self.groups.rows if r.id != UNSORTED]
+        named = sum(1 for r in shown if r.name)
         hidden = self.groups.hidden
-        text = (f"{count_text(c['photos'], 'photo')}, {count_text(c['faces'])}: {people_text(named)} named, "
-                f"{count_text(len(shown) - named, 'unnamed group')}, {count_text(c['unsorted'], 'unsorted face')}")
+        text = (f"{count_text(c.photos, 'photo')}, {count_text(c.faces)}: {people_text(named)} named, "
+                f"{count_text(len(shown) - named, 'unnamed group')}, {count_text(c.unsorted, 'unsorted face')}")
         if hidden:
             text += (f" ({hidden} of these hidden)" if self.groups.show_hidden else
                      f"; {count_text(hidden, 'group')} hidden (Show hidden shows {'it' if hidden == 1 else 'them'})")
@@ -252,8 +257,8 @@ class PeoplePanel(Decisions, QWidget):
     def _open_group(self, index) -> None:
         gid = index.data(ID_ROLE) if index is not None and index.isValid() else None
         self.faces.show_group(self.library if gid is not None else None, gid)
-        row = next((r for r in self.groups.rows if r["id"] == gid), None)
-        self.title.setText("" if row is None else f"<b>{group_label(row)}</b> ({count_text(row['faces'])})")
+        row = next((r for r in self.groups.rows if r.id == gid), None)
+        self.title.setText("" if row is None else f"<b>{group_label(row)}</b> ({count_text(row.count)})")
         for label, b in self.buttons.items():
             b.setEnabled(gid is not None and (gid != UNSORTED or label in ("Not a face", "Move to ...")))
 
@@ -313,7 +318,7 @@ class PeoplePanel(Decisions, QWidget):
         from app.people.review import PhotoDialog
 
         f = self.faces.rows[index.row()]
-        PhotoDialog(f["photo"], f["box"], self).exec()
+        PhotoDialog(f.photo, f.box, self).exec()
 
 
 def scan_report(rep: dict) -> str:

@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPen, QPixmap, QShortcut
 from PySide6.QtWidgets import QDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
-from app.widgets import count_text, pixmap_from_jpeg
+from app.people.crops import image_from_jpeg
+from app.widgets import count_text
 from app.workers import Job, while_alive
+
+if TYPE_CHECKING:
+    from core.library import Suggestion
+
+FACE = 96
 
 
 class ReviewQueue(QFrame):
     """One suggestion at a time, the most uncertain first; Y / N (or the buttons) answer it."""
 
-    answered = Signal(dict, bool)
+    answered = Signal(object, bool)   # the Suggestion, yes
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setMaximumHeight(120)
-        self.items: list[dict] = []
+        self.items: list[Suggestion] = []
+        self.images: dict[tuple[str, int], QImage] = {}    # each question's face, decoded in the job
         lay = QHBoxLayout(self)
         self.face = QLabel()
-        self.face.setFixedSize(96, 96)
+        self.face.setFixedSize(FACE, FACE)
         self.question = QLabel("Review: nothing to confirm.")
         self.question.setWordWrap(True)
         self.yes, self.no = QPushButton("Yes (Y)"), QPushButton("No (N)")
@@ -40,16 +50,16 @@ class ReviewQueue(QFrame):
     def load(self, library, jobs) -> None:
         def work():
             items = library.review(limit=50)
-            for s in items:   # the face shown with each question, read here rather than on the GUI thread
-                s["crop"] = library.cover(s["id"]) if s["kind"] == "group" else library.crop(s["id"])
-            return items
+            # the face shown with each question, read and decoded here rather than on the GUI thread
+            return items, {(s.kind, s.id): image_from_jpeg(library.cover(s.id) if s.kind == "group"
+                                                           else library.crop(s.id), FACE) for s in items}
 
         job = Job(work, plain=True, name="review queue")
-        job.signals.result.connect(while_alive(self, lambda items: self._set(library, items)))
+        job.signals.result.connect(while_alive(self, lambda out: self._set(library, *out)))
         jobs.start(job)
 
-    def _set(self, library, items: list[dict]) -> None:
-        self.library, self.items = library, items
+    def _set(self, library, items: list[Suggestion], images: dict[tuple[str, int], QImage]) -> None:
+        self.library, self.items, self.images = library, items, images
         self._show()
 
     def _show(self) -> None:
@@ -61,11 +71,12 @@ class ReviewQueue(QFrame):
             self.question.setText("Review: nothing to confirm.")
             return
         s = self.items[0]
-        self.face.setPixmap(pixmap_from_jpeg(s.get("crop"), 96))
-        what = f"this group ({count_text(s['faces'])})" if s["kind"] == "group" else "this face"
-        likely = "likely" if s.get("likely", s["score"] >= s["threshold"]) else "perhaps"
-        self.question.setText(f"<b>Is {what} {s['person']}?</b><br>{likely}: similarity {s['score']:.2f}, "
-                              f"the naming threshold is {s['threshold']:.2f}. {len(self.items)} to review.")
+        image = self.images.get((s.kind, s.id))
+        self.face.setPixmap(QPixmap.fromImage(image if image is not None else image_from_jpeg(None, FACE)))
+        what = f"this group ({count_text(s.faces)})" if s.kind == "group" and s.faces is not None else f"this {s.kind}"
+        likely = "likely" if s.likely else "perhaps"
+        self.question.setText(f"<b>Is {what} {s.person}?</b><br>{likely}: similarity {s.score:.2f}, "
+                              f"the naming threshold is {s.threshold:.2f}. {len(self.items)} to review.")
 
     def _answer(self, yes: bool) -> None:
         if self.items:
@@ -77,7 +88,7 @@ class ReviewQueue(QFrame):
 class PhotoDialog(QDialog):
     """A face's photo, shown on demand, with the face marked."""
 
-    def __init__(self, path: str, box: list[float], parent=None):
+    def __init__(self, path: str, box: Sequence[float], parent=None):
         super().__init__(parent)
         from core.errors import FaceRecError
         from core.faces import load_image

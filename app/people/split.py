@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QVBoxLayout
 
-from app.people.faces import FaceStrip
+from app.people.faces import FaceStrip, decoded
 from app.widgets import count_text
 from app.workers import Job, while_alive
 
@@ -13,12 +13,11 @@ SHOWN = 40   # faces shown per part
 
 
 def _proposal(library, group: int) -> dict:
-    from core.library.review import same_person_test
-
     parts = library.propose_split(group)
-    faces = {f["id"]: f for f in library.faces_of(group, with_crops=True)}
-    test = same_person_test(library, parts[0], parts[1]) if len(parts) == 2 else None
-    return {"parts": parts, "faces": [[faces[i] for i in p[:SHOWN] if i in faces] for p in parts], "test": test}
+    faces = {f.id: f for f in library.faces_of(group, with_crops=True)}
+    test = library.compare_faces(parts[0], parts[1]) if len(parts) == 2 else None
+    return {"parts": parts, "faces": [decoded([faces[i] for i in p[:SHOWN] if i in faces]) for p in parts],
+            "test": test}
 
 
 class SplitDialog(QDialog):
@@ -58,7 +57,7 @@ class SplitDialog(QDialog):
             self.box.button(QDialogButtonBox.StandardButton.Cancel).setText("Close")
         else:
             t = proposal["test"]
-            why = (f" (how alike the parts are: {t['score']:.2f}; the same person from {t['threshold']:.2f})"
+            why = (f" (how alike the parts are: {t.score:.2f}; the same person from {t.threshold:.2f})"
                    if t else "")
             self.text.setText(f"The faces fall into {len(self.parts)} groups that look like different people{why}. "
                               "Each becomes a group of its own, marked as a different person; Undo puts them back "

@@ -65,9 +65,9 @@ def cmd_people(args) -> tuple[dict, int]:
         return remove_library(Path(args.library).expanduser() if args.library else default_library_dir()), 0
     with library_from(args) as lib:
         if a == "list":
-            return lib.people(with_faces=not args.brief), 0
+            return lib.people(with_faces=not args.brief).to_json(), 0
         if a == "show":
-            return lib.show(_int(args.id, "ID")), 0
+            return lib.show(_int(args.id, "ID")).to_json(), 0
         if a == "name":
             return lib.name(_int(args.id, "ID"), args.name, enrol=not args.no_gallery, join=args.join), 0
         if a == "merge":
@@ -92,13 +92,13 @@ def cmd_people(args) -> tuple[dict, int]:
         if a == "undo":
             return lib.undo(), 0
         if a == "review":
-            return {"suggestions": lib.review(limit=args.limit)}, 0
+            return {"suggestions": [s.to_json() for s in lib.review(limit=args.limit)]}, 0
         if a == "regroup":
             return lib.regroup(full=True), 0
         if a == "decisions":
             return {"decisions": lib.store.decisions(limit=args.limit)}, 0
         if a == "folders":
-            return {"library": str(lib.root), "folders": lib.folders()}, 0
+            return {"library": str(lib.root), "folders": [f.to_json() for f in lib.folders()]}, 0
         if a == "remove-folder":
             return lib.remove_folder(args.folder), 0
         if a == "write-xmp":

@@ -3,13 +3,13 @@
 ``Library(root, settings)`` opens (or creates) a library folder (``<data dir>/library`` by default): its
 ``library.db`` and the derived grouping state. Grouping and decisions need no model loaded; scanning loads the
 settings' photo analyzer. Naming a group enrols its best faces in the gallery, so a person is one person across
-the gallery and the library.
+the gallery and the library. What it shows (groups, faces, the review queue, folders, the last decision) comes as
+the frozen dataclasses of :mod:`core.library.results`; decisions' outcomes are dicts (their JSON).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
@@ -21,13 +21,15 @@ from core.library import decisions as dec
 from core.library import naming
 from core.library.cluster import Params
 from core.library.folders import remove_library
+from core.library.likeness import Likeness, faces_likeness
 from core.library.people import INCREMENTAL_SHARE, Regrouper
+from core.library.results import Counts, Face, Group, GroupDetail, LastDecision, LibraryFolder, PeopleListing, Suggestion
 from core.library.review import propose_split, suggestions
 from core.library.scan import scan
 from core.library.schema import DecisionRow, PersonRow
 from core.library.store import LAYOUT, STATE_NAME, LibraryStore
 from core.library.tags import done as tags_done
-from core.progress import ProgressFn
+from core.progress import CancelFn, ProgressFn
 
 ENROL_FACES = 20   # the best faces of a named group that are enrolled in the gallery (its centroid needs no more)
 
@@ -68,10 +70,10 @@ class Library(Closing):
     # ------------------------------------------------------------ scan and group
 
     def scan(self, folders: list[str | Path], progress: ProgressFn | None = None,
-             cancel: Callable[[], bool] | None = None) -> dict:
+             cancel: CancelFn | None = None) -> dict:
         """Analyse new and changed photos under ``folders``, forget removed ones, then regroup (also every 500
         photos on the way, so a long scan shows its people as it goes)."""
-        from core.storage.migrate import WORK_LOCK, waiting_lock
+        from core.storage.locks import WORK_LOCK, waiting_lock
 
         say = (lambda text: progress(0, 0, text)) if progress is not None else None
         # one scan of a library at a time, across programs: a second waits (or is cancelled) instead of
@@ -113,14 +115,13 @@ class Library(Closing):
         with self._lock:
             return self._regrouper().regroup(full=full)
 
-    def folders(self) -> list[dict]:
+    def folders(self) -> list[LibraryFolder]:
         """The folders scanned into this library: path, whether it is there now (an unplugged drive is not),
         and how many photos the library holds from it."""
         from core.library.scan import under
 
         index = self.store.photo_index()
-        return [{"path": f, "exists": Path(f).exists(), "photos": sum(1 for p in index if under(p, [f]))}
-                for f in self.store.folders()]
+        return [LibraryFolder(f, Path(f).exists(), sum(1 for p in index if under(p, [f]))) for f in self.store.folders()]
 
     def remove_folder(self, folder: str | Path) -> dict:
         """Remove a folder from the library: its photos and their faces leave it (the files are not touched);
@@ -144,32 +145,29 @@ class Library(Closing):
 
     # ------------------------------------------------------------ look
 
-    def people(self, with_faces: bool = True) -> dict:
-        """Every group (named or not, hidden ones marked) with its faces, and the unsorted faces."""
-        groups = [g for g in self.store.people() if g["faces"] or g["name"]]
-        if with_faces:
-            for g in groups:
-                g["faces_list"] = [{"id": f["id"], "photo": f["photo"], "box": f["box"]}
-                                   for f in self.store.faces_of(g["id"])]
-        unsorted = [{"id": f["id"], "photo": f["photo"], "box": f["box"]} for f in self.store.faces_of(None)] \
-            if with_faces else []
-        return {"library": str(self.root), "model": self.spec.name, **self.store.counts(),
-                "groups": [{**{k: g[k] for k in ("id", "name", "hidden", "gallery_name")}, "count": g["faces"],
-                            **({"faces": g["faces_list"]} if with_faces else {})} for g in groups],
-                "unsorted": unsorted}
+    def people(self, with_faces: bool = True) -> PeopleListing:
+        """Every group (named or not, hidden ones marked) with its faces (when ``with_faces``), and the unsorted
+        faces."""
+        def faces(group: int | None) -> tuple[Face, ...]:
+            return tuple(map(Face.of, self.store.faces_of(group)))
+
+        groups = tuple(Group.of(g, faces(g["id"]) if with_faces else None)
+                       for g in self.store.people() if g["faces"] or g["name"])
+        return PeopleListing(str(self.root), self.spec.name, self.counts(), groups,
+                             faces(None) if with_faces else ())
 
     # what the People tab shows, through the facade (the window never reaches into the store)
-    def groups(self) -> list[dict]:
-        """Every group: id, name, hidden, gallery_name, faces (count)."""
-        return self.store.people()
+    def groups(self) -> list[Group]:
+        """Every group (without its faces), named first, then by size."""
+        return [Group.of(g) for g in self.store.people()]
 
-    def counts(self) -> dict:
-        return self.store.counts()
+    def counts(self) -> Counts:
+        return Counts(**self.store.counts())
 
     def faces_of(self, group: int | None, limit: int | None = None, offset: int = 0,
-                 with_crops: bool = False) -> list[dict]:
-        """A group's faces (None: the unsorted ones), best first: id, box, quality, pinned, photo, taken[, crop]."""
-        return self.store.faces_of(group, limit=limit, offset=offset, with_crops=with_crops)
+                 with_crops: bool = False) -> list[Face]:
+        """A group's faces (None: the unsorted ones), best first; their crops (JPEG) when ``with_crops``."""
+        return [Face.of(f) for f in self.store.faces_of(group, limit=limit, offset=offset, with_crops=with_crops)]
 
     def cover(self, group: int | None) -> bytes | None:
         """JPEG of the group's cover face."""
@@ -178,15 +176,15 @@ class Library(Closing):
     def crop(self, face_id: int) -> bytes | None:
         return self.store.crop(face_id)
 
-    def show(self, person_id: int) -> dict:
+    def show(self, person_id: int) -> GroupDetail:
+        """One group with all its faces, best first."""
         p = self.store.person(person_id)
-        faces = self.store.faces_of(person_id)
-        return {"id": p.id, "name": p.name, "hidden": p.hidden, "gallery_name": p.gallery_name, "count": len(faces),
-                "faces": [{k: f[k] for k in ("id", "photo", "box", "quality", "taken", "pinned")} for f in faces]}
+        faces = self.faces_of(person_id)
+        return GroupDetail(p.id, p.name, bool(p.hidden), p.gallery_name, len(faces), tuple(faces))
 
-    def review(self, limit: int = 50) -> list[dict]:
+    def review(self, limit: int = 50) -> list[Suggestion]:
         """"Is this Ada?" suggestions, the most uncertain first (see :mod:`core.library.review`)."""
-        return suggestions(self, limit)
+        return [Suggestion.of(s) for s in suggestions(self, limit)]
 
     def propose_split(self, person_id: int) -> list[list[int]]:
         return propose_split(self, person_id)
@@ -211,9 +209,13 @@ class Library(Closing):
                 raise
             return {"decision": decision, "kind": kind, **c.summary, "grouping": grouping}
 
-    def compare(self, a: int, b: int) -> dict:
-        """Whether groups ``a`` and ``b`` look like one person (keys similarity, threshold, likely_same)."""
+    def compare(self, a: int, b: int) -> Likeness:
+        """Whether groups ``a`` and ``b`` look like one person (the grouping's own test)."""
         return naming.compare(self, a, b)
+
+    def compare_faces(self, a: list[int], b: list[int]) -> Likeness:
+        """Whether two sets of faces (ids) look like one person (the grouping's own test)."""
+        return faces_likeness(self, a, b)
 
     def known_names(self) -> list[str]:
         """Every name in the library and the gallery (for completing a name as it is typed)."""
@@ -272,9 +274,9 @@ class Library(Closing):
         tags_done(self.store, [face_id])
         return out
 
-    def reject_suggestion(self, suggestion: dict) -> dict:
+    def reject_suggestion(self, suggestion: Suggestion) -> dict:
         """Answer "no" to a review suggestion: it is not asked again, and the group or face never joins them."""
-        kind, item, name = suggestion["kind"], int(suggestion["id"]), suggestion["person"]
+        kind, item, name = suggestion.kind, int(suggestion.id), suggestion.person
         out = self._decide("not_them", {"kind": kind, "id": item, "name": name},
                            lambda c: dec.reject_suggestion(c, kind, item, name))
         if kind == "face":
@@ -285,10 +287,11 @@ class Library(Closing):
             done_for_group(self.store, item, name)
         return out
 
-    def last_decision(self) -> dict | None:
-        """What :meth:`undo` would reverse now, in words (key ``text``); None when there is nothing to undo."""
+    def last_decision(self) -> LastDecision | None:
+        """What :meth:`undo` would reverse now (``text``: in words); None when there is nothing to undo."""
         with self.store.Session() as s:
-            return dec.last_undoable(s)
+            last = dec.last_undoable(s)
+        return LastDecision(**last) if last is not None else None
 
     def undo(self) -> dict:
         """Reverse the newest decision still in force (made in this session or an earlier one); ``text`` says

@@ -66,11 +66,11 @@ def wait_idle(qtbot, panel, timeout=300_000):
 
 
 def rows(panel) -> dict:
-    return {r["id"]: r for r in panel.groups.rows}
+    return {r.id: r for r in panel.groups.rows}
 
 
 def people_ids(panel) -> list[int]:
-    return [r["id"] for r in panel.groups.rows if r["id"] != UNSORTED]
+    return [r.id for r in panel.groups.rows if r.id != UNSORTED]
 
 
 def click_item(qtbot, view, row: int, double: bool = False) -> None:
@@ -84,7 +84,7 @@ def click_item(qtbot, view, row: int, double: bool = False) -> None:
 
 
 def select_group(qtbot, panel, gid: int) -> None:
-    click_item(qtbot, panel.group_view, [r["id"] for r in panel.groups.rows].index(gid))
+    click_item(qtbot, panel.group_view, [r.id for r in panel.groups.rows].index(gid))
     assert panel.selected_group() == gid
     qtbot.waitUntil(lambda: panel.faces.rowCount() > 0 or gid == UNSORTED)
 

@@ -33,7 +33,7 @@ def test_a_name_in_use_shows_both_people_and_joins_only_when_asked(scanned_panel
     ada, other, third = people_ids(p)[:3]
     name_via_dialog(qtbot, p, ada, "Ada Lovelace")
     wait_idle(qtbot, p)
-    assert rows(p)[ada]["name"] == "Ada Lovelace" and p.notice.text() == f"Named group {ada} Ada Lovelace."
+    assert rows(p)[ada].name == "Ada Lovelace" and p.notice.text() == f"Named group {ada} Ada Lovelace."
 
     select_group(qtbot, p, other)                             # a different person, given the same name
     button(qtbot, p, "Name ...")
@@ -47,21 +47,21 @@ def test_a_name_in_use_shows_both_people_and_joins_only_when_asked(scanned_panel
     clash = dialog(qtbot, p, NameConflictDialog)
     qtbot.waitUntil(lambda: clash.theirs.faces_shown() == 5 and clash.mine.faces_shown() == 5)
     assert "These look like different people" in clash.verdict.text()
-    assert clash.other.isDefault() and rows(p)[other]["name"] is None        # nothing merged silently
+    assert clash.other.isDefault() and rows(p)[other].name is None        # nothing merged silently
     qtbot.mouseClick(clash.other, Qt.MouseButton.LeftButton)              # choose another name
     dlg = dialog(qtbot, p, NameDialog)
     assert dlg.edit.text() == "Ada Lovelace"
     type_name(qtbot, dlg, "Bob")
     qtbot.mouseClick(dlg.box.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
     wait_idle(qtbot, p)
-    assert rows(p)[other]["name"] == "Bob" and rows(p)[ada]["faces"] == 5
+    assert rows(p)[other].name == "Bob" and rows(p)[ada].count == 5
 
     name_via_dialog(qtbot, p, third, "Ada Lovelace")                      # joining, when the user says so
     clash = dialog(qtbot, p, NameConflictDialog)
     qtbot.waitUntil(lambda: clash.mine.faces_shown() == 5)
     qtbot.mouseClick(clash.join, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, p)
-    assert rows(p)[ada]["faces"] == 10 and third not in rows(p) and p.selected_group() == ada
+    assert rows(p)[ada].count == 10 and third not in rows(p) and p.selected_group() == ada
 
 
 def test_merge_into_shows_faces_and_nothing_is_chosen_until_clicked(scanned_panel, qtbot):
@@ -75,14 +75,14 @@ def test_merge_into_shows_faces_and_nothing_is_chosen_until_clicked(scanned_pane
                for r in range(dlg.proxy.rowCount()))                 # each candidate as a face
     assert dlg.chosen() is None and not dlg.ok.isEnabled()
     key(qtbot, dlg.view, Qt.Key.Key_Return)                           # Enter merges into nobody
-    assert dlg.isVisible() and rows(p)[source]["faces"] == 5
+    assert dlg.isVisible() and rows(p)[source].count == 5
     target_row = 2
     target = dlg.proxy.index(target_row, 0).data(Qt.ItemDataRole.UserRole + 1)
     click_item(qtbot, dlg.view, target_row)
     assert dlg.chosen() == target and dlg.ok.isEnabled()
     qtbot.mouseClick(dlg.ok, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, p)
-    assert rows(p)[target]["faces"] == 10 and source not in rows(p)
+    assert rows(p)[target].count == 10 and source not in rows(p)
     assert p.selected_group() == target                                  # the merged group stays selected
 
 
@@ -110,7 +110,7 @@ def test_split_shows_real_faces_or_says_the_group_is_one_person(scanned_panel, q
                                         for y in range(8, 96, 11)}) > 20          # a face, not a grey box
     qtbot.mouseClick(dlg.split, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, p)
-    assert sorted(r["faces"] for r in p.groups.rows if r["id"] != -1) == [5, 5, 5, 5, 5]
+    assert sorted(r.count for r in p.groups.rows if r.id != -1) == [5, 5, 5, 5, 5]
 
 
 def test_the_review_queue_asks_about_the_person_just_named_and_says_likely_only_above_the_threshold(
@@ -124,12 +124,12 @@ def test_the_review_queue_asks_about_the_person_just_named_and_says_likely_only_
         wait_idle(qtbot, p)
     assert p.review.items, "the train photos have unsorted faces near the named people"
     for s in p.review.items:
-        assert s["kind"] == "face" or s["score"] >= s["threshold"]    # a whole group only when likely
-        assert s["score"] >= s["floor"] and s["likely"] == (s["score"] >= s["threshold"])
+        assert s.kind == "face" or s.score >= s.threshold    # a whole group only when likely
+        assert s.score >= s.floor and s.likely == (s.score >= s.threshold)
     s = p.review.items[0]
-    assert ("likely" if s["likely"] else "perhaps") in p.review.question.text()
+    assert ("likely" if s.likely else "perhaps") in p.review.question.text()
     assert not p.review.face.pixmap().isNull()
     key(qtbot, p.review.no, Qt.Key.Key_N)                              # "no": not asked again
     wait_idle(qtbot, p)
-    assert p.notice.text() == f"Noted: not {s['person']}."
-    assert (s["id"], s["person"]) not in {(x["id"], x["person"]) for x in p.review.items}
+    assert p.notice.text() == f"Noted: not {s.person}."
+    assert (s.id, s.person) not in {(x.id, x.person) for x in p.review.items}

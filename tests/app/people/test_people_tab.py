@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 
 def drop_group(qtbot, panel, source: int, target: int) -> None:
     """Drag group ``source`` onto group ``target`` as the mouse does: enter, move over the target, drop."""
-    ids = [r["id"] for r in panel.groups.rows]
+    ids = [r.id for r in panel.groups.rows]
     mime: QMimeData = panel.groups.mimeData([panel.groups.index(ids.index(source))])
     view, vp = panel.group_view, panel.group_view.viewport()
     at = QPointF(view.visualRect(panel.groups.index(ids.index(target))).center())
@@ -48,23 +48,23 @@ def test_scan_name_merge_reject_and_undo(panel, qtbot, samples):
     wait_idle(qtbot, panel)
     assert panel.pages.currentIndex() == 1
     people = people_ids(panel)
-    assert len(people) == 5 and all(rows(panel)[g]["faces"] == 5 for g in people)
+    assert len(people) == 5 and all(rows(panel)[g].count == 5 for g in people)
     assert "25 photos" in panel.status.text() and "5 unnamed groups" in panel.status.text()
     first, second = people[0], people[1]
     panel.run_decision(lambda lib: lib.name(first, "Ada"), "named")
     wait_idle(qtbot, panel)
-    assert rows(panel)[first]["name"] == "Ada" and "1 person named" in panel.status.text()
+    assert rows(panel)[first].name == "Ada" and "1 person named" in panel.status.text()
 
     drop_group(qtbot, panel, second, first)                   # drag the second group onto Ada
     dlg = dialog(qtbot, panel, __import__("app.people.dialogs", fromlist=["MergeDialog"]).MergeDialog)
     qtbot.waitUntil(lambda: dlg.source.faces_shown() == 5 and dlg.target.faces_shown() == 5)  # both groups' faces
     qtbot.mouseClick(dlg.merge, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, panel)
-    assert rows(panel)[first]["faces"] == 10 and second not in rows(panel)
+    assert rows(panel)[first].count == 10 and second not in rows(panel)
     assert panel.selected_group() == first                    # the merged group stays selected
 
     qtbot.waitUntil(lambda: panel.faces.rowCount() == 10)
-    face = panel.faces.rows[0]["id"]
+    face = panel.faces.rows[0].id
     click_item(qtbot, panel.face_view, 0)
     key(qtbot, panel.face_view, Qt.Key.Key_Delete)        # "not this person"
     wait_idle(qtbot, panel)
@@ -77,7 +77,7 @@ def test_scan_name_merge_reject_and_undo(panel, qtbot, samples):
     key(qtbot, panel.face_view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)   # the merge
     wait_idle(qtbot, panel)
     assert panel.notice.text().startswith(f"Undid merging group {second} into group {first}")
-    assert rows(panel)[first]["faces"] == 5 and rows(panel)[second]["faces"] == 5
+    assert rows(panel)[first].count == 5 and rows(panel)[second].count == 5
 
 
 def test_undo_names_a_decision_of_an_earlier_session_and_is_off_when_nothing_is_left(qtbot, tmp_path,
@@ -98,7 +98,7 @@ def test_undo_names_a_decision_of_an_earlier_session_and_is_off_when_nothing_is_
         qtbot.mouseClick(again.btn_undo, Qt.MouseButton.LeftButton)
         wait_idle(qtbot, again)
         assert again.notice.text().startswith(f"Undid naming group {gid} as “Ada”")
-        assert rows(again)[gid]["name"] is None
+        assert rows(again)[gid].name is None
         assert not again.btn_undo.isEnabled() and again.btn_undo.toolTip() == "Nothing to undo"
     finally:
         close_panel(again)
@@ -139,7 +139,7 @@ def test_a_missing_folder_is_reported_the_rest_scanned_and_a_folder_can_be_remov
     qtbot.mouseClick(panel.btn_folders, Qt.MouseButton.LeftButton)
     dlg = dialog(qtbot, panel, FoldersDialog)
     qtbot.waitUntil(lambda: len(dlg.folders) == 2)
-    row = [f["path"] for f in dlg.folders].index(str(b))
+    row = [f.path for f in dlg.folders].index(str(b))
     assert "not found" in dlg.list.item(row).text() and "5 photos" in dlg.list.item(row).text()
     assert not dlg.remove.isEnabled()
     click_item(qtbot, dlg.list, row)
@@ -148,7 +148,7 @@ def test_a_missing_folder_is_reported_the_rest_scanned_and_a_folder_can_be_remov
     qtbot.mouseClick(dlg.confirm.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
     wait_idle(qtbot, panel)
     assert panel.notice.text().startswith(f"Removed {b} from the library: 5 photos")
-    assert panel.library.store.counts()["photos"] == 6 and [f["path"] for f in panel.library.folders()] == [str(a)]
+    assert panel.library.store.counts()["photos"] == 6 and [f.path for f in panel.library.folders()] == [str(a)]
     qtbot.waitUntil(lambda: len(dlg.folders) == 1)
 
 
@@ -164,13 +164,13 @@ def test_counts_match_what_is_shown_and_labels_are_whole(scanned_panel, qtbot):
     qtbot.mouseClick(p.show_hidden, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, p)
     assert "5 unnamed groups" in p.status.text() and "1 of these hidden" in p.status.text()
-    row = [r["id"] for r in p.groups.rows].index(gid)
+    row = [r.id for r in p.groups.rows].index(gid)
     assert p.groups.index(row).data(Qt.ItemDataRole.DisplayRole).endswith("5 faces, hidden")
 
     long = "George Walker Bush Junior"
     p.run_decision(lambda lib: lib.name(shown[0], long, enrol=False), "named")
     wait_idle(qtbot, p)
-    index = p.groups.index([r["id"] for r in p.groups.rows].index(shown[0]))
+    index = p.groups.index([r.id for r in p.groups.rows].index(shown[0]))
     assert index.data(Qt.ItemDataRole.ToolTipRole).startswith(long)          # the whole name, always
     assert p.group_view.wordWrap()                                              # words wrap before any elision
     fm = p.group_view.fontMetrics()
@@ -196,9 +196,9 @@ def test_a_1024_by_700_window_keeps_two_columns_of_groups_and_undo_does_not_move
 
 def test_a_long_group_opens_in_pages(scanned_panel, qtbot):
     p = scanned_panel
-    biggest = max((r for r in p.groups.rows if r["id"] != UNSORTED), key=lambda r: r["faces"])
-    p.faces.show_group(p.library, biggest["id"])
-    assert p.faces.rowCount() == biggest["faces"] and not p.faces.canFetchMore(QModelIndex())
+    biggest = max((r for r in p.groups.rows if r.id != UNSORTED), key=lambda r: r.count)
+    p.faces.show_group(p.library, biggest.id)
+    assert p.faces.rowCount() == biggest.count and not p.faces.canFetchMore(QModelIndex())
 
 
 def test_forget_by_click_leaves_no_byte_of_the_person_in_any_folder(scanned_panel, qtbot, tmp_path):
@@ -209,7 +209,7 @@ def test_forget_by_click_leaves_no_byte_of_the_person_in_any_folder(scanned_pane
     p = scanned_panel
     gid = people_ids(p)[0]
     lib = p.library
-    ids = [f["id"] for f in lib.faces_of(gid)]
+    ids = [f.id for f in lib.faces_of(gid)]
     vectors = lib.store.embeddings_of(ids, lib.spec.embedding_size)
     crops = [lib.crop(i) for i in ids]
     p.run_decision(lambda lib: lib.name(gid, "Ada Lovelace"), "named")      # enrolled in the gallery too
@@ -256,3 +256,68 @@ def test_f2_names_the_selected_group(scanned_panel, qtbot):
     select_group(qtbot, p, gid)
     key(qtbot, p.group_view, Qt.Key.Key_F2)
     assert isinstance(p.dialog, NameDialog) and p.dialog.isVisible()
+
+
+def test_hide_all_unnamed_groups_asks_how_small_and_hides_only_those(scanned_panel, qtbot):
+    from PySide6.QtWidgets import QDialogButtonBox, QInputDialog, QSpinBox
+
+    p = scanned_panel
+    ada, big, joined, *small = people_ids(p)
+    p.run_decision(lambda lib: lib.name(ada, "Ada", enrol=False), "named")
+    wait_idle(qtbot, p)
+    p.run_decision(lambda lib: lib.merge(joined, big), "merged")         # an unnamed group of 10 faces
+    wait_idle(qtbot, p)
+    assert rows(p)[big].count == 10 and len(small) == 2 and all(rows(p)[g].count == 5 for g in small)
+
+    def ask() -> QInputDialog:
+        qtbot.mouseClick(p.btn_hide_all, Qt.MouseButton.LeftButton)
+        dlg = dialog(qtbot, p, QInputDialog)
+        assert dlg.intValue() == 3 and "at most this many faces" in dlg.labelText()
+        return dlg
+
+    dlg = ask()
+    qtbot.mouseClick(dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Cancel),
+                     Qt.MouseButton.LeftButton)                           # changed one's mind: nothing hidden
+    wait_idle(qtbot, p)
+    assert not any(g.hidden for g in p.library.groups()) and not dlg.isVisible()
+
+    dlg = ask()
+    spin = dlg.findChild(QSpinBox)
+    spin.selectAll()
+    qtbot.keyClicks(spin, "5")                                           # groups of up to 5 faces
+    qtbot.mouseClick(dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok),
+                     Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, p)
+    hidden = {g.id: g.hidden for g in p.library.groups() if g.count}
+    assert hidden == {ada: False, big: False, **{g: True for g in small}}   # named and larger groups stay
+    assert people_ids(p) == [ada, big] and p.notice.text() == "Hid the unnamed groups of up to 5 faces."
+    assert "2 groups hidden" in p.status.text()
+
+
+def test_face_crops_are_decoded_off_the_gui_thread_and_a_refresh_never_blanks_them(scanned_panel, qtbot,
+                                                                                    monkeypatch):
+    import threading
+
+    import app.people.crops as crops
+
+    p = scanned_panel
+    threads = set()
+    decode = crops.image_from_jpeg
+
+    def spy(data, size=96):
+        threads.add(threading.current_thread())
+        return decode(data, size)
+
+    monkeypatch.setattr(crops, "image_from_jpeg", spy)
+
+    def a_face(model, row: int) -> bool:
+        image = model.index(row).data(Qt.ItemDataRole.DecorationRole).pixmap(96, 96).toImage()
+        return len({image.pixelColor(x, y).name() for x in range(8, 88, 10) for y in range(8, 88, 10)}) > 20
+
+    p.refresh()                                            # the covers are read again
+    wait_idle(qtbot, p)
+    select_group(qtbot, p, people_ids(p)[1])
+    qtbot.waitUntil(lambda: a_face(p.groups, 0) and a_face(p.faces, 0))
+    assert threads and threading.main_thread() not in threads
+    p.groups.set_rows(p.library.groups(), 0)               # new rows: the old faces stay until theirs arrive
+    assert a_face(p.groups, 0)

@@ -30,19 +30,19 @@ def lib(tmp_path):
 
 
 def state(lib) -> set:
-    return {(g["id"], g["name"], g["hidden"], tuple(sorted(f["id"] for f in g["faces"]))) for g in lib.people()["groups"]}
+    return {(g.id, g.name, g.hidden, tuple(sorted(f.id for f in g.faces))) for g in lib.people().groups}
 
 
 def test_each_decision_is_undone_exactly_newest_first(lib):
-    groups = [g["id"] for g in lib.people()["groups"]]
-    assert len(groups) == 3 and all(g["count"] == 8 for g in lib.people()["groups"])
+    groups = [g.id for g in lib.people().groups]
+    assert len(groups) == 3 and all(g.count == 8 for g in lib.people().groups)
     states = [state(lib)]
     a, b, c = groups
-    faces_c = [f["id"] for f in lib.show(c)["faces"]]
+    faces_c = [f.id for f in lib.show(c).faces]
     for act in (lambda: lib.name(a, "Ada", enrol=False), lambda: lib.merge(b, a),
                 lambda: lib.reject(faces_c[:2], c), lambda: lib.not_a_face(faces_c[2]), lambda: lib.ignore([c]),
-                lambda: lib.split(a, [[f["id"] for f in lib.show(a)["faces"][:8]],
-                                      [f["id"] for f in lib.show(a)["faces"][8:]]])):
+                lambda: lib.split(a, [[f.id for f in lib.show(a).faces[:8]],
+                                      [f.id for f in lib.show(a).faces[8:]]])):
         act()
         states.append(state(lib))
     assert len(lib.store.decisions()) == 6
@@ -54,10 +54,10 @@ def test_each_decision_is_undone_exactly_newest_first(lib):
 
 
 def test_a_name_someone_has_is_refused_until_joined(lib):
-    a, b, _c = (g["id"] for g in lib.people()["groups"])
+    a, b, _c = (g.id for g in lib.people().groups)
     lib.name(a, "Ada", enrol=False)
     with pytest.raises(NameInUse) as err:
         lib.name(b, "Ada", enrol=False)
     assert err.value.existing_id == a and not err.value.likely_same and err.value.similarity < err.value.threshold
     lib.name(b, "Ada", enrol=False, join=True)
-    assert lib.show(a)["count"] == 16
+    assert lib.show(a).count == 16

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from core.config import Settings
-from core.library import Library
+from core.library import Face, Library
 
 pytestmark = pytest.mark.slow
 
@@ -42,24 +42,24 @@ def lib(scanned, tmp_path, photo_analyzer):
         yield library
 
 
-def person_of(face: dict) -> str:
-    return Path(face["photo"]).parent.name
+def person_of(face: Face) -> str:
+    return Path(face.photo).parent.name
 
 
 def group_of(lib: Library, face_id: int) -> int | None:
-    return next((g["id"] for g in lib.people()["groups"] if face_id in {f["id"] for f in g["faces"]}), None)
+    return next((g.id for g in lib.people().groups if face_id in {f.id for f in g.faces}), None)
 
 
 def test_every_group_is_one_person_and_each_person_has_a_group(lib):
     listing = lib.people()
-    assert listing["photos"] == 93 and listing["faces"] >= 93
+    assert listing.counts.photos == 93 and listing.counts.faces >= 93
     by_person = {}
-    for g in listing["groups"]:
+    for g in listing.groups:
         counts = {}
-        for f in g["faces"]:
+        for f in g.faces:
             counts[person_of(f)] = counts.get(person_of(f), 0) + 1
         main = max(counts, key=counts.get)
-        assert counts[main] >= 0.9 * len(g["faces"]), counts  # a bystander at most
+        assert counts[main] >= 0.9 * len(g.faces), counts  # a bystander at most
         by_person.setdefault(main, 0)
         by_person[main] = max(by_person[main], counts[main])
     assert sorted(by_person) == ["ben_afflek", "elton_john", "jerry_seinfeld", "madonna", "mindy_kaling"]
@@ -81,7 +81,7 @@ def test_a_rescan_analyses_only_new_or_changed_photos_and_forgets_removed_ones(s
         shutil.copy(files[3], photos / "new.jpg")                    # new
         again = lib.scan([photos])
         assert (again["analysed"], again["removed_photos"], again["unchanged"]) == (2, 1, 91)
-        assert str(files[2]) not in {f["photo"] for g in lib.people()["groups"] for f in g["faces"]}
+        assert str(files[2]) not in {f.photo for g in lib.people().groups for f in g.faces}
         assert lib.scan([photos])["analysed"] == 0
 
 
@@ -97,66 +97,66 @@ def test_groups_do_not_depend_on_the_order_photos_are_scanned_in(scanned, tmp_pa
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy(files[j], dest)
             lib.scan([shuffled / f"batch{i}"])
-        mine = {frozenset((Path(f["photo"]).name.split("-", 1)[1], tuple(f["box"])) for f in g["faces"])
-                for g in lib.people()["groups"]}
+        mine = {frozenset((Path(f.photo).name.split("-", 1)[1], tuple(f.box)) for f in g.faces)
+                for g in lib.people().groups}
     with Library(scanned[1], settings=Settings(gallery=str(tmp_path / "g"))) as ref:
-        theirs = {frozenset((f"{Path(f['photo']).parent.name}-{Path(f['photo']).name}", tuple(f["box"]))
-                            for f in g["faces"]) for g in ref.people()["groups"]}
+        theirs = {frozenset((f"{Path(f.photo).parent.name}-{Path(f.photo).name}", tuple(f.box))
+                            for f in g.faces) for g in ref.people().groups}
     assert mine == theirs
 
 
 def test_not_this_person_survives_ten_regroupings_and_a_rescan(lib, scanned):
-    group = lib.people()["groups"][0]
-    face = group["faces"][0]["id"]
-    lib.reject(face, group["id"])
+    group = lib.people().groups[0]
+    face = group.faces[0].id
+    lib.reject(face, group.id)
     for i in range(10):
         lib.regroup(full=i % 2 == 0)
-        assert face not in {f["id"] for f in lib.show(group["id"])["faces"]}
+        assert face not in {f.id for f in lib.show(group.id).faces}
     lib.scan([scanned[0]])
-    assert face not in {f["id"] for f in lib.show(group["id"])["faces"]}
-    other = next(g for g in lib.people()["groups"] if g["id"] != group["id"])
-    lib.merge(other["id"], group["id"])                         # even merging its new group into the person
-    assert face not in {f["id"] for f in lib.show(group["id"])["faces"]}
+    assert face not in {f.id for f in lib.show(group.id).faces}
+    other = next(g for g in lib.people().groups if g.id != group.id)
+    lib.merge(other.id, group.id)                         # even merging its new group into the person
+    assert face not in {f.id for f in lib.show(group.id).faces}
 
 
 def test_naming_enrols_in_the_gallery_and_undo_takes_it_back(lib):
-    group = max(lib.people()["groups"], key=lambda g: g["count"])
-    out = lib.name(group["id"], "Ada")
+    group = max(lib.people().groups, key=lambda g: g.count)
+    out = lib.name(group.id, "Ada")
     assert out["gallery"]["enrolled"] > 0
     from core.gallery import Gallery
 
     with Gallery(lib.settings.gallery_dir(), settings=lib.settings) as g:
         assert g.names() == ["Ada"] and g.count()[1] == out["gallery"]["enrolled"]
     lib.undo()
-    assert lib.show(group["id"])["name"] is None
+    assert lib.show(group.id).name is None
     with Gallery(lib.settings.gallery_dir(), settings=lib.settings) as g:
         assert g.count()[1] == 0
 
 
 def test_merge_split_hide_and_undo(lib):
-    groups = lib.people()["groups"]
+    groups = lib.people().groups
     a, b = groups[0], groups[1]
-    lib.merge(b["id"], a["id"])
-    assert lib.show(a["id"])["count"] == a["count"] + b["count"]
-    parts = lib.propose_split(a["id"])
+    lib.merge(b.id, a.id)
+    assert lib.show(a.id).count == a.count + b.count
+    parts = lib.propose_split(a.id)
     assert len(parts) >= 2
-    split = lib.split(a["id"], parts)
-    sizes = sorted(lib.show(g)["count"] for g in split["groups"])
+    split = lib.split(a.id, parts)
+    sizes = sorted(lib.show(g).count for g in split["groups"])
     assert sizes == sorted(len(p) for p in parts)
     lib.undo()
     lib.undo()
-    assert {(g["id"], g["count"]) for g in lib.people()["groups"]} >= {(a["id"], a["count"]), (b["id"], b["count"])}
+    assert {(g.id, g.count) for g in lib.people().groups} >= {(a.id, a.count), (b.id, b.count)}
     hidden = lib.ignore(max_faces=None)
-    assert hidden["hidden"] == len(lib.people()["groups"]) and all(g["hidden"] for g in lib.people()["groups"])
+    assert hidden["hidden"] == len(lib.people().groups) and all(g.hidden for g in lib.people().groups)
 
 
 def test_forgetting_a_person_leaves_no_byte_of_them_in_any_file(lib):
-    group = max(lib.people()["groups"], key=lambda g: g["count"])
-    lib.name(group["id"], "Ada")
-    ids = [f["id"] for f in lib.show(group["id"])["faces"]]
+    group = max(lib.people().groups, key=lambda g: g.count)
+    lib.name(group.id, "Ada")
+    ids = [f.id for f in lib.show(group.id).faces]
     vectors = lib.store.embeddings_of(ids, lib.spec.embedding_size)
     crops = [lib.store.crop(i) for i in ids]
-    lib.forget(group["id"])
+    lib.forget(group.id)
     for folder in (lib.root, lib.settings.gallery_dir()):
         for path in folder.rglob("*"):
             if path.is_file():
@@ -190,38 +190,38 @@ def test_undoing_a_naming_spares_another_persons_faces_and_drops_the_person_it_m
     keeps every face (gallery face ids are reused after a delete)."""
     from core.gallery import Gallery
 
-    group = max(lib.people()["groups"], key=lambda g: g["count"])
-    lib.name(group["id"], "Person A")
-    assert lib.last_decision()["text"].startswith(f"naming group {group['id']} as “Person A”")
+    group = max(lib.people().groups, key=lambda g: g.count)
+    lib.name(group.id, "Person A")
+    assert lib.last_decision().text.startswith(f"naming group {group.id} as “Person A”")
     with Gallery(lib.settings.gallery_dir(), settings=lib.settings, analyzer=lib.analyzer) as g:
         g.remove("Person A")
         elton = g.enroll("Elton John", train_people["elton_john"])
         n_elton = elton.added
     out = lib.undo()
-    assert out["text"].startswith(f"Undid naming group {group['id']} as “Person A”")
+    assert out["text"].startswith(f"Undid naming group {group.id} as “Person A”")
     with Gallery(lib.settings.gallery_dir(), settings=lib.settings, analyzer=lib.analyzer) as g:
         assert g.list() == [{**g.list()[0], "name": "Elton John", "faces": n_elton}]
     # undone with the person still there: their faces go, and so does the person the naming created
-    lib.name(group["id"], "Person B")
+    lib.name(group.id, "Person B")
     lib.undo()
     with Gallery(lib.settings.gallery_dir(), settings=lib.settings, analyzer=lib.analyzer) as g:
         assert g.names() == ["Elton John"]
-    assert lib.last_decision() is None or "Person" not in lib.last_decision()["text"]
+    assert lib.last_decision() is None or "Person" not in lib.last_decision().text
 
 
 def test_a_name_someone_has_is_asked_about_never_merged_silently(lib):
     from core.errors import NameInUse
 
-    a, b = sorted(lib.people()["groups"], key=lambda g: -g["count"])[:2]   # two different people
-    lib.name(a["id"], "Ada", enrol=False)
+    a, b = sorted(lib.people().groups, key=lambda g: -g.count)[:2]   # two different people
+    lib.name(a.id, "Ada", enrol=False)
     with pytest.raises(NameInUse) as err:
-        lib.name(b["id"], "Ada", enrol=False)
-    assert err.value.existing_id == a["id"] and not err.value.likely_same
+        lib.name(b.id, "Ada", enrol=False)
+    assert err.value.existing_id == a.id and not err.value.likely_same
     assert "different people" in str(err.value)
-    assert lib.show(b["id"])["name"] is None and lib.show(a["id"])["count"] == a["count"]
-    assert lib.compare(a["id"], a["id"])["likely_same"]
-    lib.name(b["id"], "Ada", enrol=False, join=True)                      # the user's explicit choice
-    assert lib.show(a["id"])["count"] == a["count"] + b["count"]
+    assert lib.show(b.id).name is None and lib.show(a.id).count == a.count
+    assert lib.compare(a.id, a.id).likely_same
+    lib.name(b.id, "Ada", enrol=False, join=True)                      # the user's explicit choice
+    assert lib.show(a.id).count == a.count + b.count
     assert "Ada" in lib.known_names()
 
 
@@ -241,21 +241,21 @@ def test_a_scan_goes_on_past_odd_names_missing_and_empty_folders(lib, scanned, t
         "huge.jpg": "too large", "passwd.jpg": "a link to a file outside the scanned folders"}
     assert rep["missing_folders"] == [str(tmp_path / "unplugged")]
     assert rep["empty_folders"] == [str(tmp_path / "empty")]
-    folders = {f["path"]: f for f in lib.folders()}
-    assert str(odd) in folders and str(tmp_path / "empty") not in folders and folders[str(odd)]["photos"] == 3
+    folders = {f.path: f for f in lib.folders()}
+    assert str(odd) in folders and str(tmp_path / "empty") not in folders and folders[str(odd)].photos == 3
     again = lib.scan([odd])
     assert again["analysed"] == 0 and again["unchanged"] == 3               # the names read back as written
     removed = lib.remove_folder(odd)
-    assert removed["photos"] == 3 and str(odd) not in {f["path"] for f in lib.folders()}
-    assert all(not f["photo"].startswith(str(odd)) for g in lib.people()["groups"] for f in g["faces"])
+    assert removed["photos"] == 3 and str(odd) not in {f.path for f in lib.folders()}
+    assert all(not f.photo.startswith(str(odd)) for g in lib.people().groups for f in g.faces)
 
 
 def test_an_action_on_several_faces_is_one_decision_and_one_undo(lib):
-    group = max(lib.people()["groups"], key=lambda g: g["count"])
-    faces = [f["id"] for f in group["faces"][:3]]
+    group = max(lib.people().groups, key=lambda g: g.count)
+    faces = [f.id for f in group.faces[:3]]
     before = len(lib.store.decisions())
-    out = lib.reject(faces, group["id"])
-    assert len(lib.store.decisions()) == before + 1 and "3 faces" in lib.last_decision()["text"]
-    assert not set(faces) & {f["id"] for f in lib.show(group["id"])["faces"]}
+    out = lib.reject(faces, group.id)
+    assert len(lib.store.decisions()) == before + 1 and "3 faces" in lib.last_decision().text
+    assert not set(faces) & {f.id for f in lib.show(group.id).faces}
     assert lib.undo()["undone"] == out["decision"]
-    assert set(faces) <= {f["id"] for f in lib.show(group["id"])["faces"]}
+    assert set(faces) <= {f.id for f in lib.show(group.id).faces}

@@ -55,23 +55,23 @@ def test_names_in_photos_name_groups_disagreements_are_asked_and_names_go_back(t
     with Library(tmp_path / "lib", settings=settings, analyzer=analyzer) as lib:
         rep = lib.scan([photos])
         assert rep["named_by_other_tools"] == 10 and rep["xmp_warnings"] == []
-        groups = {g["name"]: g for g in lib.people()["groups"] if g["count"] >= 3}
+        groups = {g.name: g for g in lib.people().groups if g.count >= 3}
         # Elton's group is named from his photos; Madonna's carries two names: neither named nor merged
-        assert "Elton John" in groups and all(f["photo"].startswith(str(photos / "elton")) for f in
-                                              groups["Elton John"]["faces"])
+        assert "Elton John" in groups and all(f.photo.startswith(str(photos / "elton")) for f in
+                                              groups["Elton John"].faces)
         conflicts = rep["names_from_photos"]["conflicts"]
         assert len(conflicts) == 1 and conflicts[0]["names_in_photos"] == {"Madonna": 4, "Elton John": 1}
-        assert None in groups and all("madonna" in f["photo"] for f in groups[None]["faces"])
-        asked = [s for s in lib.review() if s.get("source") == "photo"]
+        assert None in groups and all("madonna" in f.photo for f in groups[None].faces)
+        asked = [s for s in lib.review() if s.source == "photo"]
         # first the face whose photo disagrees, then the group by the name most of its photos give
-        assert [(s["kind"], s["person"]) for s in asked] == [("face", "Elton John"), ("group", "Madonna")]
-        assert any(f["photo"] == str(odd) and f["id"] == asked[0]["id"] for f in groups[None]["faces"])
+        assert [(s.kind, s.person) for s in asked] == [("face", "Elton John"), ("group", "Madonna")]
+        assert any(f.photo == str(odd) and f.id == asked[0].id for f in groups[None].faces)
         lib.reject_suggestion(asked[0])                                     # "no, that is not Elton"
-        lib.name(asked[1]["id"], "Madonna", enrol=False, join=True)         # "yes, this group is Madonna"
-        assert all(s.get("source") != "photo" for s in lib.review())
+        lib.name(asked[1].id, "Madonna", enrol=False, join=True)         # "yes, this group is Madonna"
+        assert all(s.source != "photo" for s in lib.review())
         out = lib.write_xmp()
         assert out["failed"] == [] and out["sidecars"] == 10
-        named = {f["photo"]: (g["name"], f["box"]) for g in lib.people()["groups"] if g["name"] for f in g["faces"]}
+        named = {f.photo: (g.name, f.box) for g in lib.people().groups if g.name for f in g.faces}
     for photo, (name, box) in named.items():
         sidecar = photos / (photo.rsplit("/", 1)[1].rsplit(".", 1)[0] + ".xmp")
         doc = json.loads(subprocess.run([exiftool, "-json", "-struct", "-RegionInfo", str(sidecar)], check=True,

@@ -52,22 +52,22 @@ def test_groups_only_when_likely_faces_above_the_floor_and_the_person_just_named
     items = lib.review()
     assert items, "some unsorted faces of the train photos are near a named person"
     for s in items:
-        assert s["likely"] == (s["score"] >= s["threshold"]) and s["floor"] <= s["threshold"]
-        assert s["score"] >= (s["threshold"] if s["kind"] == "group" else s["floor"])
-    newest = next(n for n in reversed(NAMES) if n in {s["person"] for s in items})
-    assert items[0]["person"] == newest
-    same = [abs(s["score"] - s["threshold"]) for s in items if s["person"] == newest]
+        assert s.likely == (s.score >= s.threshold) and s.floor <= s.threshold
+        assert s.score >= (s.threshold if s.kind == "group" else s.floor)
+    newest = next(n for n in reversed(NAMES) if n in {s.person for s in items})
+    assert items[0].person == newest
+    same = [abs(s.score - s.threshold) for s in items if s.person == newest]
     assert same == sorted(same)                                          # nearest the threshold first
 
     # named in another order, the other person's questions come first
-    other = next((s["person"] for s in items if s["person"] != newest), None)
+    other = next((s.person for s in items if s.person != newest), None)
     assert other is not None, "the train photos give questions about two people"
     gid_of = dict(zip(NAMES, gids))
     for _ in NAMES:
         lib.undo()
     for name in [n for n in NAMES if n != other] + [other]:
         lib.name(gid_of[name], name, enrol=False)
-    assert lib.review()[0]["person"] == other
+    assert lib.review()[0].person == other
 
 
 def test_a_wrong_face_answered_yes_never_becomes_the_cover(lib):
@@ -84,7 +84,7 @@ def test_a_wrong_face_answered_yes_never_becomes_the_cover(lib):
     with lib.store.Session.begin() as s:   # qualities saturate at 1.0 on these photos: make it the sharpest
         s.execute(update(LibFaceRow).where(LibFaceRow.person_id == a).values(quality=0.9))
         s.execute(update(LibFaceRow).where(LibFaceRow.id == wrong["id"]).values(quality=1.0))
-    lib.confirm_face(wrong["id"], lib.show(a)["name"])
+    lib.confirm_face(wrong["id"], lib.show(a).name)
     assert wrong["id"] in {f["id"] for f in lib.store.faces_of(a)}
     cover = lib.store.thumbnail(a)
     assert cover is not None and cover != lib.store.crop(wrong["id"])
@@ -92,12 +92,11 @@ def test_a_wrong_face_answered_yes_never_becomes_the_cover(lib):
 
 
 def test_a_split_is_proposed_only_for_two_people(lib):
-    from core.library.review import same_person_test
 
     a, b = groups(lib)[:2]
     fa, fb = [{f["id"] for f in lib.store.faces_of(g)} for g in (a, b)]
     assert [len(p) for p in lib.propose_split(a)] == [len(fa)]          # one person: one part
-    assert same_person_test(lib, sorted(fa), sorted(fb))["likely_same"] is False
+    assert lib.compare_faces(sorted(fa), sorted(fb)).likely_same is False
     lib.merge(b, a)
     parts = lib.propose_split(a)
     assert len(parts) == 2 and {frozenset(p) for p in parts} == {frozenset(fa), frozenset(fb)}

@@ -58,8 +58,8 @@ def populate(data) -> dict:
                     lib_vecs.append(v)
                     shas.append(sha)
         lib.regroup(full=True)
-        group = next(g["id"] for g in lib.people()["groups"]
-                     if set(lib.store.photo_hashes([f["id"] for f in g["faces"]]).values()) == set(shas))
+        group = next(g.id for g in lib.people().groups
+                     if set(lib.store.photo_hashes([f.id for f in g.faces]).values()) == set(shas))
         lib.name(group, NAME, enrol=False, join=True)   # the gallery's Ada is this Ada
     cache = FaceCache(encrypt=False)                                     # in its home, the app's cache folder
     cache.put_detections(shas[0], "yunet", [DetectedFace(np.array([1, 2, 3, 4], np.float32),
