@@ -16,9 +16,7 @@ from core.faces.detection import DetectedFace, get_detector
 from core.faces.embedding import Embedder, get_embedder, resolve_runtime
 from core.faces.imageio import Photo, decode_photo, ensure_rgb8
 from core.faces.quality import Quality, assess
-
-ProgressFn = Callable[[int, int, str], None]
-CancelFn = Callable[[], bool]
+from core.progress import CancelFn, ProgressFn
 
 
 @dataclass
@@ -68,6 +66,8 @@ class ImageResult:
     error: FaceRecError | None = None
     image_shape: tuple[int, int] | None = None   # (H, W) of the full-size photo
     taken: str | None = None                     # EXIF capture date (ISO 8601), when the photo has one
+    orientation: int = 1                         # EXIF orientation (1..8) of the stored image
+    xmp: bytes | str | None = field(default=None, repr=False)   # the XMP packet embedded in the photo, if any
 
 
 def capture_label(i: int) -> str:
@@ -190,6 +190,7 @@ class FaceAnalyzer:
                 assert item is not None
                 photo, dets = item
                 res.image_shape, res.taken = photo.full_size[::-1], photo.taken
+                res.orientation, res.xmp = photo.orientation, photo.xmp
                 pending.append((res, photo.pixels, dets, photo.scale))
                 n_faces += len(dets)
             except BadInput as exc:

@@ -69,6 +69,8 @@ class Photo:
     name: str
     taken: str | None = None
     data: bytes | None = field(default=None, repr=False)  # the encoded file, to decode again at a larger scale
+    orientation: int = 1                                   # the EXIF orientation (1..8) of the stored image
+    xmp: bytes | str | None = field(default=None, repr=False)  # the XMP packet embedded in the file, if any
 
     def at_scale(self, scale: float) -> Photo:
         """The same photo decoded at the smallest available scale >= ``scale`` (itself when it already is)."""
@@ -113,6 +115,20 @@ def _taken(img: Image.Image) -> str | None:
     return None
 
 
+def header(img: Image.Image) -> tuple[tuple[int, int], int, bytes | str | None]:
+    """(upright (W, H) in pixels, EXIF orientation 1..8, the embedded XMP packet or None) of an opened image,
+    from its header alone (the decoder, and the XMP reader that needs no pixels, share this)."""
+    packet = img.info.get("xmp") or img.info.get("XML:com.adobe.xmp") or getattr(img, "tag_v2", {}).get(700)
+    heif = "original_orientation" in img.info       # pillow-heif hands out HEIC pixels already upright
+    try:
+        o = int((img.info["original_orientation"] if heif else img.getexif().get(0x0112, 1)) or 1)
+    except (OSError, ValueError, SyntaxError, TypeError):
+        o = 1
+    o = o if 1 <= o <= 8 else 1
+    w, h = img.size
+    return ((w, h) if heif or o < 5 else (h, w)), o, packet or None
+
+
 def decode_photo(source: str | Path | bytes, long_side: int | None = None, max_pixels: int = MAX_PIXELS,
                  name: str | None = None) -> Photo:
     """Decode ``source`` (a path or encoded bytes). With ``long_side``, a JPEG larger than that is decoded in the
@@ -138,10 +154,7 @@ def decode_photo(source: str | Path | bytes, long_side: int | None = None, max_p
                 f"{label}: {w}x{h} pixels is more than the {max_pixels // 1_000_000} MP this app decodes."
             )
         taken = _taken(img)
-        try:
-            transposed = img.getexif().get(0x0112, 1) in (5, 6, 7, 8)  # EXIF orientation: rotated by 90 degrees
-        except (OSError, ValueError, SyntaxError):
-            transposed = False
+        upright, orientation, packet = header(img)
         if long_side and img.format == "JPEG" and max(w, h) > long_side:
             r = next((r for r in DRAFT_REDUCTIONS if max(w, h) / r >= long_side), 1)
             if r > 1:
@@ -154,7 +167,7 @@ def decode_photo(source: str | Path | bytes, long_side: int | None = None, max_p
             raise ImageTooLarge(f"{label}: the image is too large to decode safely.") from exc
         except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as exc:
             raise CorruptImage(f"{label}: the image data is damaged or truncated ({exc}).") from exc
-    return Photo(to_rgb8(img), scale, (h, w) if transposed else (w, h), label, taken, data if scale < 1.0 else None)
+    return Photo(to_rgb8(img), scale, upright, label, taken, data if scale < 1.0 else None, orientation, packet)
 
 
 def load_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:

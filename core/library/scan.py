@@ -173,13 +173,16 @@ def match_tags(records: list[dict], regions) -> int:
     return len(used_r)
 
 
-def tagged_records(path: str, faces, shape) -> tuple[list[dict], list[str]]:
-    """The face records of a photo, named where another tool's XMP face regions say who they are; and the
-    warnings reading those regions gave (malformed XMP, regions outside the image: never fatal)."""
+def tagged_records(res) -> tuple[list[dict], list[str]]:
+    """The face records of an analysed photo (:class:`core.faces.analyzer.ImageResult`), named where another
+    tool's XMP face regions say who they are; and the warnings reading those regions gave (malformed XMP,
+    regions outside the image: never fatal). The regions come from what the decoder read (no second opening)."""
     from core.library.xmp import read_regions
 
-    records = [face_record(f) for f in faces]
-    regions, warnings = read_regions(path, size=None if shape is None else (shape[1], shape[0]))
+    records = [face_record(f) for f in res.faces]
+    shape = res.image_shape
+    regions, warnings = read_regions(res.path, None if shape is None else ((shape[1], shape[0]), res.orientation,
+                                                                           res.xmp))
     if regions and records:
         match_tags(records, regions)
     return records, warnings
@@ -218,7 +221,7 @@ def scan(store: LibraryStore, analyzer, folders: list[str | Path], progress: Pro
             errors += error is not None
             if error is not None:
                 unreadable.append({"path": shown(res.path), "reason": error})
-            records, xmp_warnings = tagged_records(res.path, res.faces, res.image_shape) if error is None else ([], [])
+            records, xmp_warnings = tagged_records(res) if error is None else ([], [])
             warnings += xmp_warnings
             tagged += sum(1 for r in records if r.get("tag"))
             store.put_photo(res.path, size, mtime, sha, res.image_shape, res.taken, error, records, key)

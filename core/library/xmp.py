@@ -29,7 +29,7 @@ from xml.sax.saxutils import escape, quoteattr
 from PIL import Image
 
 from core.errors import BadValue, SidecarNotWritten
-from core.faces import imageio as _imageio  # noqa: F401  (registers the HEIC opener and Pillow's pixel limit)
+from core.faces.imageio import header  # importing imageio registers the HEIC opener and Pillow's pixel limit
 from core.fileutil import shown, write_bytes_atomic
 
 MAX_PACKET_BYTES = 4 << 20     # larger XMP packets and sidecars are refused unread
@@ -62,6 +62,9 @@ class Region:
     box: list[float]
     kind: str
     source: str
+
+
+Header = tuple[tuple[int, int], int, "bytes | str | None"]   # (upright (W, H), EXIF orientation, XMP)
 
 
 def _stored(size: tuple[int, int], orientation: int) -> tuple[int, int]:
@@ -231,30 +234,25 @@ def sidecar_paths(photo_path: str | Path) -> list[Path]:
     return [Path(photo_path).with_name(Path(photo_path).name + ".xmp"), Path(photo_path).with_suffix(".xmp")]
 
 
-def probe(photo: Path) -> tuple[tuple[int, int], int, bytes | str | None]:
-    """(upright (W, H) in pixels, EXIF orientation, the embedded XMP packet or None), from the header alone."""
+def probe(photo: Path) -> Header:
+    """What :func:`read_regions` needs of a photo, from its header alone (no pixels decoded)."""
     with Image.open(photo) as img:
-        packet = img.info.get("xmp") or img.info.get("XML:com.adobe.xmp") or getattr(img, "tag_v2", {}).get(700)
-        heif = "original_orientation" in img.info       # pillow-heif hands out HEIC pixels already upright
-        o = int((img.info["original_orientation"] if heif else img.getexif().get(0x0112, 1)) or 1)
-        o = o if o in _MAP else 1
-        return (img.size if heif else _stored(img.size, o)), o, packet or None
+        return header(img)
 
 
-def read_regions(photo_path: str | Path, size: tuple[int, int] | None = None,
-                 orientation: int | None = None) -> tuple[list[Region], list[str]]:
+def read_regions(photo_path: str | Path, facts: Header | None = None) -> tuple[list[Region], list[str]]:
     """The named faces stored for a photo (sidecars first, then the photo's own XMP) and one warning sentence
-    per problem; never raises. ``size``: the upright full-size (W, H) in pixels (``Photo.full_size``) and
-    ``orientation``: the photo's EXIF orientation (1..8); both are read from the photo's header when not given."""
-    photo, warnings, packets, embedded = Path(photo_path), [], [], []
-    try:
-        found_size, found_orientation, packet = probe(photo)
-        embedded = [] if packet is None else [(packet, str(photo))]
-    except Exception as exc:  # noqa: BLE001 - any unreadable photo is one warning, never an exception
-        found_size, found_orientation = (0, 0), 1
-        warnings.append(f"{shown(photo)}: cannot be opened as an image ({exc}).")
-    if size is None or orientation is None:
-        size, orientation = found_size, found_orientation
+    per problem; never raises. ``facts``: (upright full-size (W, H) in pixels, EXIF orientation 1..8, embedded
+    XMP packet) as the decoder found them (a scan opens each photo once); read from the photo when not given."""
+    photo, warnings, packets = Path(photo_path), [], []
+    if facts is None:
+        try:
+            facts = probe(photo)
+        except Exception as exc:  # noqa: BLE001 - any unreadable photo is one warning, never an exception
+            facts = ((0, 0), 1, None)
+            warnings.append(f"{shown(photo)}: cannot be opened as an image ({exc}).")
+    size, orientation, packet = facts
+    embedded = [] if packet is None else [(packet, str(photo))]
     size, orientation = (int(size[0]), int(size[1])), orientation if orientation in _MAP else 1
     if size[0] <= 0 or size[1] <= 0:
         return [], warnings + [f"{shown(photo)}: the image size is unknown; its face names were not read."]

@@ -125,8 +125,35 @@ def test_every_exif_orientation_gives_boxes_in_upright_pixels(tmp_path, exiftool
         regions, warnings = read_regions(p)
         assert warnings == [] and len(regions) == 1
         assert close(regions[0].box, expected), (o, regions[0].box, expected)
-        given, _ = read_regions(p, size=upright, orientation=o)   # as the scan would call it
+        decoded = decode_photo(p)                                 # as the scan calls it: what the decoder read
+        given, _ = read_regions(p, (decoded.full_size, decoded.orientation, decoded.xmp))
         assert given[0].box == regions[0].box
+
+
+def test_a_scan_reads_the_names_from_what_the_decoder_read_without_opening_the_photo_again(tmp_path, exiftool,
+                                                                                           monkeypatch):
+    """The scan's photo is opened once: its XMP packet and orientation come with the decoded photo."""
+    from core.faces.analyzer import Face, ImageResult
+    from core.faces.detection.base import DetectedFace
+    from core.library.scan import tagged_records
+
+    p = photo(tmp_path / "o6.jpg", 6)
+    et(mwg([("Ann", *block_area())]), p)
+    d = decode_photo(p)
+    assert d.orientation == 6 and b"Ann" in (d.xmp if isinstance(d.xmp, bytes) else d.xmp.encode())
+
+    def opened_again(_path):
+        raise AssertionError("the photo was opened a second time")
+
+    monkeypatch.setattr(xmp, "probe", opened_again)
+    x, y, w, h = red_box(p)
+    box = np.array([x, y, x + w, y + h], np.float32)
+    eyes = np.array([[x + w * .3, y + h * .4], [x + w * .7, y + h * .4], [x + w * .5, y + h * .6],
+                     [x + w * .35, y + h * .8], [x + w * .65, y + h * .8]], np.float32)
+    face = Face(DetectedFace(box, eyes, 0.99), np.zeros((112, 112, 3), np.uint8), np.zeros(4, np.float32))
+    res = ImageResult(path=str(p), faces=[face], image_shape=d.full_size[::-1], orientation=d.orientation, xmp=d.xmp)
+    records, warnings = tagged_records(res)
+    assert warnings == [] and records[0]["tag"][0] == "Ann"
 
 
 def test_a_writer_that_measured_the_turned_photo_is_understood(tmp_path, exiftool):
@@ -237,7 +264,7 @@ def test_bad_embedded_packets_never_raise(tmp_path):
     assert warnings == [] and close(regions[0].box, [255, 90, 45, 20]), "clipped to the image"
     regions, warnings = read_regions(tmp_path / "junk.jpg")
     assert regions == [] and "cannot be opened as an image" in warnings[0] and "not read" in warnings[1]
-    regions, warnings = read_regions(tmp_path / "junk.jpg", size=(100, 50), orientation=1)
+    regions, warnings = read_regions(tmp_path / "junk.jpg", ((100, 50), 1, None))
     assert close(regions[0].box, [40, 20, 20, 10]), "with its size given, the sidecar still counts"
     assert read_regions(tmp_path / "missing.jpg")[0] == []
 
