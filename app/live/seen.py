@@ -48,7 +48,8 @@ class SeenPanel(QWidget):
         self.enroll.clicked.connect(self._enroll)
         self.save = QPushButton("Save log ...")
         self.save.setToolTip("Save who was seen as CSV or JSON (a plain file where you choose)")
-        self.save.clicked.connect(self.save_dialog)
+        self.save.setEnabled(False)   # until someone was seen
+        self.save.clicked.connect(lambda: self.save_dialog())
         row.addWidget(self.enroll)
         row.addWidget(self.save)
         lay.addLayout(row)
@@ -57,6 +58,7 @@ class SeenPanel(QWidget):
     def refresh(self, log) -> None:
         """Bring the rows up to date with ``log`` (new tracks appended; changed rows rewritten)."""
         self.log = log
+        self.save.setEnabled(log is not None and bool(log.entries))
         if log is None:
             return
         if len(log.entries) < len(self._rows):   # the log was cleared
@@ -101,5 +103,14 @@ class SeenPanel(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, "Save who was seen", "seen.csv", "CSV (*.csv);;JSON (*.json)")
         if not path:
             return None
-        self.log.save(path)
+        from PySide6.QtWidgets import QMessageBox
+
+        from core.errors import FaceRecError
+
+        try:
+            self.log.save(path)
+        except (OSError, FaceRecError) as exc:  # a read-only folder, a full disk, the app's own folder: said
+            why = str(exc) if isinstance(exc, FaceRecError) else f"{exc.strerror or exc}."
+            QMessageBox.warning(self, "Save who was seen", f"Could not save {path}: {why}")
+            return None
         return path

@@ -8,7 +8,7 @@ from core.live.appearances import AppearanceLog
 
 
 def test_seen_list_follows_the_log_and_offers_to_enroll_strangers(qtbot, tmp_path, monkeypatch):
-    from PySide6.QtWidgets import QFileDialog
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
 
     from app.live.seen import SeenPanel
 
@@ -31,9 +31,36 @@ def test_seen_list_follows_the_log_and_offers_to_enroll_strangers(qtbot, tmp_pat
     with qtbot.waitSignal(panel.enrollRequested) as got:
         panel.enroll.click()
     assert len(got.args[0]) == 1 and got.args[0][0].shape == (60, 50, 3)
-    out = tmp_path / "seen.json"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
-    assert panel.save_dialog() == str(out) and '"people": [' in out.read_text()
+    # Save log ...: clicked, the file dialog answered with a path (JSON, then CSV by the name's ending)
+    for name in ("seen.json", "seen.csv"):
+        out = tmp_path / name
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, _o=out, **k: (str(_o), ""))
+        panel.save.click()
+        assert out.exists()
+    assert '"people": [' in (tmp_path / "seen.json").read_text()
+    rows = (tmp_path / "seen.csv").read_text().splitlines()
+    assert len(rows) == 3 and "ada" in rows[1]
+    # a place that cannot be written (its "folder" is a file): a message, no traceback, nothing lost
+    (tmp_path / "afile").write_text("")
+    told = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: told.append(text))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "afile" / "x.csv"), ""))
+    panel.save.click()
+    assert told and "Could not save" in told[0] and panel.list.count() == 2
+
+
+def test_save_log_waits_for_someone_to_be_seen(qtbot):
+    from app.live.seen import SeenPanel
+
+    panel = SeenPanel()
+    qtbot.addWidget(panel)
+    assert not panel.save.isEnabled()
+    panel.refresh(AppearanceLog())
+    assert not panel.save.isEnabled()
+    log = AppearanceLog()
+    log.seen(1, 0.0, "ada", 0.7)
+    panel.refresh(log)
+    assert panel.save.isEnabled()
 
 
 def test_the_window_lists_who_was_seen_and_enrolls_a_stranger_from_it(qtbot, two_people_gallery, val_people,
