@@ -14,7 +14,7 @@ from pathlib import Path
 
 from core.errors import Cancelled, DatasetError
 from core.fileutil import write_bytes_atomic
-from core.progress import ProgressFn
+from core.progress import CancelFn, ProgressFn
 from core.tf_runtime import tf
 
 META = "dataset.json"
@@ -35,7 +35,7 @@ def _looks_like_image(b: bytes) -> bool:
 
 def write_shards(items: Callable[[int, int], Iterator[tuple[int, int | None, bytes | None, str | None]]], total: int,
                  out: Path, shard_size: int, source: str, extra: dict | None = None,
-                 progress: ProgressFn | None = None, cancel: Callable[[], bool] | None = None) -> dict:
+                 progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> dict:
     """Write ``total`` items as shards of ``shard_size``; ``items(start, stop)`` yields (key, label, bytes, error)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -98,7 +98,7 @@ def write_shards(items: Callable[[int, int], Iterator[tuple[int, int | None, byt
 
 
 def convert_rec(rec: Path, idx: Path, out: Path, shard_size: int = 20_000, progress: ProgressFn | None = None,
-                cancel: Callable[[], bool] | None = None) -> dict:
+                cancel: CancelFn | None = None) -> dict:
     from core.datasets.recordio import RecordIOReader, insightface_layout, iter_images
 
     with RecordIOReader(rec, idx) as reader:
@@ -124,7 +124,7 @@ def convert_rec(rec: Path, idx: Path, out: Path, shard_size: int = 20_000, progr
 
 
 def convert_folder(root: Path, out: Path, shard_size: int = 20_000, align_size: int = 112,
-                   progress: ProgressFn | None = None, cancel: Callable[[], bool] | None = None) -> dict:
+                   progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> dict:
     """One sub-folder per identity -> 112x112 ArcFace-aligned JPEG crops in TFRecords (faces detected here)."""
     import cv2
 

@@ -9,7 +9,6 @@ never stops the run.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from core.decide.metrics import accuracy_at
 from core.decide.operating_points import OperatingPoint, verify_point
 from core.errors import BadInput, NoFaceFound, UsageError
 from core.faces import FaceAnalyzer, cosine, primary_face
+from core.progress import ProgressFn
 
 
 @dataclass
@@ -94,7 +94,7 @@ def point_for(analyzer: FaceAnalyzer, threshold: float | None) -> OperatingPoint
 
 
 def verify_pairs(analyzer: FaceAnalyzer, pairs: list[Pair], base: Path | None = None,
-                 progress: Callable[[int, int, str], None] | None = None, threshold: float | None = None) -> dict:
+                 progress: ProgressFn | None = None, threshold: float | None = None) -> dict:
     """Score every pair; each distinct image is analysed once. Returns the CLI's JSON shape."""
     unique = list(dict.fromkeys(_resolve(p, base) for pr in pairs for p in (pr.a, pr.b)))
     probes = {res.path: _probe(res) for res in analyzer.analyze_paths(unique, progress=progress)}

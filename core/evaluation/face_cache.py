@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from core.errors import BadInput, Cancelled, WrongKey
 from core.faces import DetectedFace, align_face, load_image
 from core.fileutil import sha256_file
 from core.paths import cache_dir
-from core.progress import ProgressFn
+from core.progress import CancelFn, ProgressFn
 from core.storage import StoreLayout, connect, declare, keys, open_store
 
 PICKS = ("centre", "largest")
@@ -201,7 +200,7 @@ class EmbeddedSet:
 
 
 def embed_images(paths: list[str], analyzer, pick: str = "centre", flip: bool = False,
-                 progress: ProgressFn | None = None, cancel: Callable[[], bool] | None = None) -> EmbeddedSet:
+                 progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> EmbeddedSet:
     """One embedding per image: detect (cached), choose the face (``pick``), align, embed (cached)."""
     ca = analyzer if isinstance(analyzer, CachedAnalyzer) else CachedAnalyzer(analyzer)
     n = len(paths)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from core.gallery.index import VectorIndex, ids_fingerprint
-from core.gallery.store import LAYOUT, GalleryStore
+from core.gallery.store import INDEX_NAME, LAYOUT, GalleryStore
 
 
 class IndexManager:
@@ -30,7 +30,7 @@ class IndexManager:
     @property
     def path(self) -> Path:
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.model_key)
-        return self.store.root / f"index-{safe}.faiss"
+        return self.store.root / INDEX_NAME.format(safe)
 
     def index(self) -> VectorIndex:
         """The index, loaded and checked against the database (rebuilt when they disagree)."""

@@ -23,7 +23,7 @@ from core.gallery.enroller import Enroller, EnrollReport
 from core.gallery.identity import SEARCH_FACES, adapt_people, centroids, decide_name, rank
 from core.gallery.index_manager import IndexManager
 from core.gallery.store import GalleryStore
-from core.progress import ProgressFn
+from core.progress import CancelFn, ProgressFn
 from core.zoo import ModelSpec, calibration, get_spec, key_fingerprint, model_key
 
 log = logging.getLogger(__name__)
@@ -190,7 +190,7 @@ class Gallery(Closing):
     # ------------------------------------------------------------ enrol
 
     def enroll(self, name: str, paths: Iterable[str | Path | np.ndarray], progress: ProgressFn | None = None,
-               cancel: Callable[[], bool] | None = None, create: bool = True,
+               cancel: CancelFn | None = None, create: bool = True,
                choose: dict[str, int] | None = None) -> EnrollReport:
         """Enrol photos of ``name``; the report warns when they look like another enrolled person."""
         rep = self._enroller().enroll(name, paths, progress=progress, cancel=cancel, create=create, choose=choose)
@@ -211,7 +211,7 @@ class Gallery(Closing):
         """Faces without an embedding for the active model (e.g. enrolled under another model)."""
         return self.store.missing_count(self.model_key)
 
-    def reembed(self, progress: ProgressFn | None = None, cancel: Callable[[], bool] | None = None) -> dict:
+    def reembed(self, progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> dict:
         return self._enroller().reembed(progress=progress, cancel=cancel)
 
     # ------------------------------------------------------------ identify

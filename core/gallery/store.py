@@ -21,7 +21,9 @@ from core.gallery.schema import SCHEMA_VERSION, AuditEvent, Base, EmbeddingRow, 
 from core.storage import FolderStore, StoreLayout, checkpoint, connect, declare, open_database, open_store
 
 # the gallery's folder: its database and the search indexes rebuilt from it (one per model)
-LAYOUT = declare(StoreLayout("gallery", "gallery.db", ("index-*.faiss",), home=lambda settings: settings.gallery_dir()))
+INDEX_NAME = "index-{}.faiss"   # .format(the model key, made safe for a file name)
+LAYOUT = declare(StoreLayout("gallery", "gallery.db", (INDEX_NAME.format("*"),),
+                             home=lambda settings: settings.gallery_dir()))
 DB_NAME = LAYOUT.db
 MIGRATIONS: dict = {}  # MIGRATIONS[v] upgrades a gallery database at schema version v to v + 1
 

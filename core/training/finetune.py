@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import UsageError
+from core.progress import CancelFn
 
 HOLDOUT = 0.2
 SEED = 7
@@ -121,7 +122,7 @@ FINETUNE_STEPS = 80  # the loss is near 0 by step 40 on 5 people; 80 steps take 
 
 def finetune_from_gallery(gallery_dir: Path, init: str | None = None, name: str | None = None,
                           steps: int | None = None, progress: Callable | None = None,
-                          cancel: Callable[[], bool] | None = None) -> dict:
+                          cancel: CancelFn | None = None) -> dict:
     from core.datasets import write_shards
     from core.faces import get_embedder
     from core.training.config import TrainConfig

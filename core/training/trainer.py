@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.errors import BadValue, UsageError
+from core.progress import CancelFn
 from core.tf_runtime import multiworker_strategy, tf
 from core.training.config import NETWORK_KEYS, TrainConfig
 from core.training.data import make_dataset
@@ -154,7 +155,7 @@ def _check_resume(run: Path, cfg: TrainConfig, resume: bool) -> None:
 
 
 def train(cfg: TrainConfig, resume: bool = False, progress: Callable[[dict], None] | None = None,
-          cancel: Callable[[], bool] | None = None) -> dict:
+          cancel: CancelFn | None = None) -> dict:
     """Run (or resume) a training job; returns the CLI's JSON shape."""
     cfg.check()
     t = tf()
