@@ -7,7 +7,8 @@ then `facerec people list --json`, scored by BCubed against the folder names.
 photos and 4,000 one-photo people (seed 0), a library-like set. ``--chunks K``: the photos are scanned in K
 random chunks one after another (another order, incremental scans). The face scored in each photo is the one
 nearest its centre (the person the file is named for); other faces are grouped too but not scored; an unsorted
-face is a group of its own. Photos are linked (not copied) into a temporary tree; nothing is written elsewhere.
+face is a group of its own. Photos are hard-linked (copied across file systems) into a temporary tree; nothing is
+written elsewhere.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -71,14 +73,29 @@ def main(argv=None) -> int:
     ap.add_argument("--set", choices=("all", "library"), default="all")
     ap.add_argument("--chunks", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--keep", help="keep the library in this folder (default: a temporary one)")
+    ap.add_argument("--keep", help="keep the library and its tree of photo links in this folder (default: a "
+                                   "temporary one)")
+    ap.add_argument("--regroup", action="store_true", help="with --keep: no scan, group the kept library again "
+                                                           "from scratch (`people regroup`) and score it")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     images = Path(args.lfw) / "images_deepfunneled"
     images = images if images.is_dir() else Path(args.lfw)
     photos = choose(images, args.set)
+    if args.regroup:
+        if not args.keep:
+            raise SystemExit("--regroup needs --keep DIR (a library kept by an earlier run)")
+        lib = Path(args.keep) / "library"
+        t0 = time.perf_counter()
+        rep = facerec("people", "regroup", "--library", str(lib))
+        listing = facerec("people", "list", "--library", str(lib))
+        doc = {"set": args.set, "regrouped": True, **score(listing),
+               "seconds": round(time.perf_counter() - t0, 1), "grouping": rep}
+        print(json.dumps(doc, indent=None if args.json else 2))
+        return 0
     with tempfile.TemporaryDirectory(prefix="lfw-people-") as tmp:
-        tree, lib = Path(tmp) / "photos", Path(args.keep or Path(tmp) / "library")
+        base = Path(args.keep) if args.keep else Path(tmp)
+        tree, lib = base / "photos", base / "library"
         order = np.random.default_rng(args.seed).permutation(len(photos)) if args.chunks > 1 else np.arange(len(photos))
         chunks = np.array_split(order, args.chunks)
         timings = []
@@ -87,7 +104,10 @@ def main(argv=None) -> int:
             for j in chunk:
                 dest = part / photos[j].parent.name / photos[j].name
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                os.symlink(photos[j].resolve(), dest)
+                try:  # a hard link: the scan does not follow a symbolic link out of its folders
+                    os.link(photos[j].resolve(), dest)
+                except OSError:
+                    shutil.copyfile(photos[j], dest)
             t0 = time.perf_counter()
             rep = facerec("scan", str(part), "--library", str(lib))
             timings.append({"photos": len(chunk), "seconds": round(time.perf_counter() - t0, 1),
