@@ -1,8 +1,8 @@
 """Domain errors: every failure a user can cause or meet, as one clear sentence.
 
 Each error carries an ``exit_code`` the CLI uses (2 usage, 3 bad input,
-4 model problem, 5 gallery problem, 6 dataset problem, 130 cancelled) and a
-short ``kind`` used in JSON error objects.
+4 model problem, 5 a store's problem: the gallery, the photo library or the evaluation cache, 6 dataset problem,
+7 disk full, 130 cancelled) and a short ``kind`` used in JSON error objects.
 """
 
 from __future__ import annotations
@@ -85,12 +85,70 @@ class LicenceNotAccepted(UsageError):
     kind = "licence_not_accepted"
 
 
-class GalleryError(FaceRecError):
+class StoreError(FaceRecError):
+    """A folder that holds faces (the gallery, the photo library, the evaluation cache) cannot do what was asked."""
+
     exit_code = 5
+    kind = "store"
+
+
+class StoreMissing(StoreError):
+    """There is no store where one was named (no folder, no database, or a file in the folder's place)."""
+
+    kind = "store_missing"
+
+
+class StoreCorrupt(StoreError):
+    """A store's database, vault or key file is damaged or is not what it claims to be; it is left untouched."""
+
+    kind = "store_corrupt"
+
+
+class StoreTooNew(StoreError):
+    """A store was written by a newer facerec (its schema version is higher than this program knows)."""
+
+    kind = "store_too_new"
+
+
+class EncryptionUnavailable(StoreError):
+    """SQLCipher cannot be used in this process, so an encrypted store cannot be opened or made."""
+
+    kind = "encryption_unavailable"
+
+
+class WrongKey(StoreError):
+    """A store's key does not open it: a wrong passphrase, or a key file or keyring entry that is not there."""
+
+    kind = "wrong_key"
+
+
+class PassphraseNeeded(StoreError):
+    """A store is protected by a passphrase and none was given (nor can be asked for)."""
+
+    kind = "passphrase_needed"
+
+
+class SealBroken(StoreCorrupt):
+    """A sealed file (an index, the grouping state) was changed, damaged, or belongs to another key."""
+
+    kind = "seal_broken"
+
+
+class StoreBusy(StoreError):
+    """Another program holds the store for work that cannot be shared (a scan, a migration, a busy database)."""
+
+    kind = "busy"
+
+
+class GalleryError(StoreError):
+    """The gallery cannot do what was asked (a name taken, a face not there, an archive refused)."""
+
     kind = "gallery"
 
 
-class GalleryCorrupt(GalleryError):
+class GalleryCorrupt(StoreCorrupt):
+    """A gallery archive is damaged, forged or not an archive."""
+
     kind = "gallery_corrupt"
 
 
@@ -98,28 +156,16 @@ class IdentityNotFound(GalleryError):
     kind = "identity_not_found"
 
 
-class WrongKey(GalleryError):
-    """A store's key does not open it: a wrong passphrase, or a key file or keyring entry that is not there."""
+class LibraryError(StoreError):
+    """The photo library cannot do what was asked."""
 
-    kind = "wrong_key"
-
-
-class PassphraseNeeded(GalleryError):
-    """A store is protected by a passphrase and none was given (nor can be asked for)."""
-
-    kind = "passphrase_needed"
+    kind = "library"
 
 
-class SealBroken(GalleryCorrupt):
-    """A sealed file (an index, the grouping state) was changed, damaged, or belongs to another key."""
+class NotInLibrary(LibraryError):
+    """A face, group or person id the photo library does not hold (any more)."""
 
-    kind = "seal_broken"
-
-
-class StoreBusy(GalleryError):
-    """Another program holds the store for work that cannot be shared (a scan, a migration)."""
-
-    kind = "busy"
+    kind = "not_in_library"
 
 
 class NameInUse(UsageError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
-from core.errors import GalleryError, UsageError
+from core.errors import NotInLibrary, UsageError
 from core.gallery.store import clean_name  # one rule for a person's name, in the gallery and the library
 from core.library.schema import ApartRow, DecisionRow, LibFaceRow, PersonRow, RejectionRow
 
@@ -29,13 +29,13 @@ class Change:
     def face(self, face_id: int) -> LibFaceRow:
         row = self.s.get(LibFaceRow, face_id)
         if row is None or row.not_face and self.kind != "undo":
-            raise GalleryError(f"No face with id {face_id} in the photo library.")
+            raise NotInLibrary(f"No face with id {face_id} in the photo library.")
         return row
 
     def person(self, person_id: int) -> PersonRow:
         row = self.s.get(PersonRow, person_id)
         if row is None:
-            raise GalleryError(f"No person or group with id {person_id} in the photo library.")
+            raise NotInLibrary(f"No person or group with id {person_id} in the photo library.")
         return row
 
     def set_face(self, row: LibFaceRow, **values) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from core.errors import GalleryError
+from core.errors import StoreMissing
 from core.library.store import LAYOUT
 
 
@@ -16,7 +16,7 @@ def remove_library(root: Path) -> dict:
 
     root = Path(root)
     if not LAYOUT.exists(root):
-        raise GalleryError(f"No photo library at {root}.")
+        raise StoreMissing(f"No photo library at {root}.")
     from core.storage import folder_lock
 
     with folder_lock(root, exclusive=True, what="photo library"):

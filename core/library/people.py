@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import GalleryError
+from core.errors import LibraryError
 from core.library.cluster import Params
 from core.library.grouper import Grouper
 from core.library.store import STATE_NAME, FaceArrays, LibraryStore
@@ -59,7 +59,7 @@ def assign(arr: FaceArrays, labels: np.ndarray) -> tuple[np.ndarray, list[np.nda
             continue
         owners = np.unique(arr.person[rows][arr.pinned[rows]])
         if len(owners) > 1:
-            raise GalleryError("Two decided people ended up in one group; this is a bug, please report it.")
+            raise LibraryError("Two decided people ended up in one group; this is a bug, please report it.")
         if len(owners) == 1:
             person[rows] = owners[0]
             closed[owners[0]] = True

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import String, delete, func, select, type_coerce, update
 
-from core.errors import GalleryError
+from core.errors import NotInLibrary
 from core.fileutil import path_text, text_path
 from core.library.schema import (
     SCHEMA_VERSION,
@@ -184,7 +184,7 @@ class LibraryStore(FolderStore):
         with self.Session() as s:
             row = s.get(table, key)
             if row is None:
-                raise GalleryError(f"No {what} with id {key} in the photo library.")
+                raise NotInLibrary(f"No {what} with id {key} in the photo library.")
             return row
 
     def face(self, face_id: int) -> LibFaceRow:
@@ -301,7 +301,7 @@ class LibraryStore(FolderStore):
         with self.Session.begin() as s:
             row = s.get(PersonRow, person_id)
             if row is None:
-                raise GalleryError(f"No person or group with id {person_id} in the photo library.")
+                raise NotInLibrary(f"No person or group with id {person_id} in the photo library.")
             names = {n for n in (row.name, row.gallery_name) if n}
             n = s.execute(delete(LibFaceRow).where(LibFaceRow.person_id == person_id)).rowcount
             s.execute(delete(PersonRow).where(PersonRow.id == person_id))

@@ -2,7 +2,7 @@
 key, encrypted (SQLCipher: every page, the WAL too, AES-256 with a per-page HMAC).
 
 The gallery and the photo library each keep their rows here (their own schema, ``Base`` and ``meta`` table).
-A damaged database raises :class:`GalleryCorrupt` and is never replaced.
+A damaged database raises :class:`StoreCorrupt` and is never replaced.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy import String, Text, create_engine, event, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from core.errors import GalleryCorrupt, GalleryError
+from core.errors import EncryptionUnavailable, StoreBusy, StoreCorrupt, StoreError, StoreMissing, StoreTooNew
 
 BUSY_TIMEOUT_MS = 60_000
 Migrations = dict[int, Callable[[Engine], None]]  # migrations[v] upgrades a database at version v to v + 1
@@ -57,7 +57,7 @@ def connect(db_path: Path, key: bytes | None = None, timeout: float = 5.0):
     con = sqlcipher.connect(str(db_path), timeout=timeout, check_same_thread=False)
     if not con.execute("PRAGMA cipher_version").fetchone():
         con.close()
-        raise GalleryError(f"Encryption is not available in this process (SQLCipher was loaded after TensorFlow); "
+        raise EncryptionUnavailable(f"Encryption is not available in this process (SQLCipher was loaded after TensorFlow); "
                            f"{db_path} was not opened.")
     con.execute("PRAGMA cipher_log_level = NONE")
     con.execute(_key_pragma(key))
@@ -112,7 +112,7 @@ def open_database(db_path: Path, base, meta, version: int, migrations: Migration
     t0 = time.monotonic()
     db_path = Path(db_path)
     if not db_path.exists() and not create:
-        raise GalleryError(f"No {what} at {db_path.parent}.")
+        raise StoreMissing(f"No {what} at {db_path.parent}.")
     if db_path.exists():
         _check_header(db_path, what, encrypted=key is not None)
     db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -129,7 +129,7 @@ def open_database(db_path: Path, base, meta, version: int, migrations: Migration
             cur = dbapi_conn.cursor()
             if not cur.execute("PRAGMA cipher_version").fetchone():
                 cur.close()
-                raise GalleryError(f"Encryption is not available in this process (SQLCipher was loaded after "
+                raise EncryptionUnavailable(f"Encryption is not available in this process (SQLCipher was loaded after "
                                    f"TensorFlow, whose SQLite took its place); the {what} was not opened.")
             cur.execute("PRAGMA cipher_log_level = NONE")
             cur.execute(pragma)
@@ -142,19 +142,19 @@ def open_database(db_path: Path, base, meta, version: int, migrations: Migration
             mode = conn.exec_driver_sql("PRAGMA journal_mode=WAL").scalar()
             ok = _quick_check(conn, db_path, base)
             if ok != "ok":
-                raise GalleryCorrupt(f"The {what} database {db_path} is damaged ({ok}). It was left untouched; "
+                raise StoreCorrupt(f"The {what} database {db_path} is damaged ({ok}). It was left untouched; "
                                      "restore it from an export or move it away to start a new one.")
             if mode.lower() != "wal":
-                raise GalleryError(f"Could not switch {db_path} to WAL mode (got {mode}).")
+                raise StoreError(f"Could not switch {db_path} to WAL mode (got {mode}).")
             _refuse_newer(conn, meta, version, db_path, what)  # before anything is created or changed
         base.metadata.create_all(engine)
         factory = sessionmaker(engine, expire_on_commit=False)
         _check_version(engine, factory, meta, version, migrations or {}, db_path, what)
     except _errors() as exc:
         if isinstance(exc, OperationalError) and "locked" in str(exc):
-            raise GalleryError(f"The {what} {db_path} is busy: locked by another program (waited "
+            raise StoreBusy(f"The {what} {db_path} is busy: locked by another program (waited "
                                f"{time.monotonic() - t0:.0f} s); try again when it has finished.") from exc
-        raise GalleryCorrupt(f"The {what} database {db_path} cannot be read "
+        raise StoreCorrupt(f"The {what} database {db_path} cannot be read "
                              f"({exc.orig if hasattr(exc, 'orig') else exc}). It was left untouched.") from exc
     return engine, factory
 
@@ -169,10 +169,10 @@ def is_plain(db_path: Path) -> bool:
 def _check_header(db_path: Path, what: str, encrypted: bool) -> None:
     plain = is_plain(db_path)
     if encrypted and plain and db_path.stat().st_size:
-        raise GalleryCorrupt(f"{db_path} is a plain database, but its folder has a key (vault.json): the {what} "
+        raise StoreCorrupt(f"{db_path} is a plain database, but its folder has a key (vault.json): the {what} "
                              "was left untouched.")
     if not encrypted and not plain:
-        raise GalleryCorrupt(f"{db_path} is not a plain SQLite database: damaged, a different file, or encrypted "
+        raise StoreCorrupt(f"{db_path} is not a plain SQLite database: damaged, a different file, or encrypted "
                              f"with its key file (vault.json) missing. The {what} was left untouched.")
 
 
@@ -183,7 +183,7 @@ def _refuse_newer(conn, meta, version: int, db_path: Path, what: str) -> None:
         return
     row = conn.exec_driver_sql(f"SELECT value FROM {meta.__tablename__} WHERE key = 'schema_version'").scalar()
     if row is not None and int(row) > version:
-        raise GalleryError(f"{db_path} was written by a newer facerec ({what} schema {row}); please upgrade. It "
+        raise StoreTooNew(f"{db_path} was written by a newer facerec ({what} schema {row}); please upgrade. It "
                            "was not changed.")
 
 
@@ -196,7 +196,7 @@ def _check_version(engine: Engine, factory: sessionmaker[Session], meta, version
             return
         current = int(row.value)
     if current > version:
-        raise GalleryError(f"{db_path} was written by a newer facerec ({what} schema {current}); please upgrade.")
+        raise StoreTooNew(f"{db_path} was written by a newer facerec ({what} schema {current}); please upgrade.")
     while current < version:
         migrations[current](engine)
         current += 1

@@ -26,7 +26,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import GalleryCorrupt, GalleryError, PassphraseNeeded, WrongKey
+from core.errors import BadValue, PassphraseNeeded, StoreCorrupt, WrongKey
 from core.fileutil import write_bytes_atomic
 from core.paths import config_dir
 
@@ -69,9 +69,9 @@ def read_vault(root: Path) -> dict | None:
     try:
         doc = json.loads(p.read_text())
     except (OSError, ValueError) as exc:
-        raise GalleryCorrupt(damaged) from exc
+        raise StoreCorrupt(damaged) from exc
     if not isinstance(doc, dict) or doc.get("protection") not in PROTECTIONS or not isinstance(doc.get("id"), str):
-        raise GalleryCorrupt(damaged)
+        raise StoreCorrupt(damaged)
     return doc
 
 
@@ -169,7 +169,7 @@ def _wrapping_key(doc: dict, root: Path, what: str, passphrase: str | None, crea
         try:
             stored = keyring.get_password(SERVICE, doc["id"])
         except Exception as exc:  # noqa: BLE001 - a locked or absent keyring is one sentence
-            raise GalleryError(f"The system keyring holding the key of the {what} at {root} cannot be read ({exc}); "
+            raise WrongKey(f"The system keyring holding the key of the {what} at {root} cannot be read ({exc}); "
                                "unlock it and try again.") from exc
         if not stored:
             raise WrongKey(f"The key of the {what} at {root} is not in this user's system keyring; it was encrypted "
@@ -191,7 +191,7 @@ def _wrapping_key(doc: dict, root: Path, what: str, passphrase: str | None, crea
         raise WrongKey(f"The key file of the {what} at {root} ({path}) is missing: it is kept in the config folder, "
                        "apart from the data; restore it from where the config folder is backed up.") from exc
     if len(kek) != 32:
-        raise GalleryCorrupt(f"{path} is not a facerec key file.")
+        raise StoreCorrupt(f"{path} is not a facerec key file.")
     return kek
 
 
@@ -200,7 +200,7 @@ def choose_protection(passphrase: str | None = None, wanted: str = "auto") -> st
     FACEREC_PASSPHRASE), else the system keyring when it answers, else a key file."""
     if wanted != "auto":
         if wanted not in PROTECTIONS:
-            raise GalleryError(f"Unknown key protection '{wanted}'; use one of auto, {', '.join(PROTECTIONS)}.")
+            raise BadValue(f"Unknown key protection '{wanted}'; use one of auto, {', '.join(PROTECTIONS)}.")
         return wanted
     if passphrase or os.environ.get("FACEREC_PASSPHRASE"):
         return "passphrase"

@@ -16,7 +16,7 @@ import os
 import secrets
 from pathlib import Path
 
-from core.errors import GalleryError
+from core.errors import EncryptionUnavailable, StoreCorrupt, UsageError
 from core.fileutil import fsync_dir, write_bytes_atomic
 from core.storage import keys
 from core.storage.layout import StoreLayout
@@ -36,7 +36,7 @@ def export_database(src: Path, dest: Path, src_key: bytes | None, dest_key: byte
     con = sqlcipher.connect(str(src), isolation_level=None)
     try:
         if not con.execute("PRAGMA cipher_version").fetchone():
-            raise GalleryError("Encryption is not available in this process (SQLCipher was loaded after "
+            raise EncryptionUnavailable("Encryption is not available in this process (SQLCipher was loaded after "
                                "TensorFlow); nothing was copied.")
         con.execute("PRAGMA cipher_log_level = NONE")
         if src_key is not None:
@@ -56,7 +56,7 @@ def export_database(src: Path, dest: Path, src_key: bytes | None, dest_key: byte
     finally:
         out.close()
     if ok != "ok":
-        raise GalleryError(f"The new copy {dest} failed its check ({ok}); the original was left as it was.")
+        raise StoreCorrupt(f"The new copy {dest} failed its check ({ok}); the original was left as it was.")
     with open(dest, "rb+") as f:
         os.fsync(f.fileno())
 
@@ -138,7 +138,7 @@ def decrypt_folder(root: Path, layout: StoreLayout, passphrase: str | None = Non
         recover(root)
         old = keys.read_vault(root)
         if old is None:
-            raise GalleryError(f"The {what} at {root} is not encrypted.")
+            raise UsageError(f"The {what} at {root} is not encrypted.")
         _new_db(root, db, keys.unwrap(root, old, what, passphrase), None)
         _commit(root, {db: f"{db}.new"}, [keys.VAULT, *[p.name for p in layout.derived_files(root)]])
         keys.forget_wrapping_key(old)

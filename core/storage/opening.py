@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from core.errors import GalleryError
+from core.errors import StoreBusy, StoreMissing
 from core.storage import keys
 from core.storage.layout import StoreLayout
 from core.storage.locks import CREATE_LOCK, folder_lock, waiting_lock
@@ -58,9 +58,9 @@ def open_store(root: Path, layout: StoreLayout, create: bool, encrypt_new: bool,
     path, data key or None)``). Nothing stays locked when opening fails. The one way every store opens."""
     root, db, what = Path(root), layout.db, layout.what
     if root.exists() and not root.is_dir():
-        raise GalleryError(f"{root} is a file, not a {what} folder.")
+        raise StoreMissing(f"{root} is a file, not a {what} folder.")
     if not create and not (root / db).exists():
-        raise GalleryError(f"No {what} at {root}.")
+        raise StoreMissing(f"No {what} at {root}.")
     lock = contextlib.ExitStack()
     lock.enter_context(folder_lock(root, exclusive=False, what=what))
     try:
@@ -75,7 +75,7 @@ def open_store(root: Path, layout: StoreLayout, create: bool, encrypt_new: bool,
             user_only(layout.files(root))   # a store an earlier version made readable by others is closed too
         doc = keys.read_vault(root)
         if (doc["id"] if doc else "") != vault.id:  # never write under a key that is not the one on disk
-            raise GalleryError(f"The key of the {what} at {root} changed while it was being opened; try again.")
+            raise StoreBusy(f"The key of the {what} at {root} changed while it was being opened; try again.")
         return lock, vault, opened
     except BaseException:
         lock.close()

@@ -160,7 +160,7 @@ def test_corrupt_database_is_reported_and_left_alone(gallery_template, tmp_path,
     import hashlib
     import shutil
 
-    from core.errors import GalleryCorrupt
+    from core.errors import StoreCorrupt
     from core.storage import database
 
     if not whole:  # as a large database is checked: every table but the ones holding blobs
@@ -179,12 +179,12 @@ def test_corrupt_database_is_reported_and_left_alone(gallery_template, tmp_path,
     data[4096:4096 * 3] = b"\xff" * 8192  # smash pages after the header
     db.write_bytes(bytes(data))
     digest = hashlib.sha256(db.read_bytes()).hexdigest()
-    with pytest.raises(GalleryCorrupt, match="left untouched"):
+    with pytest.raises(StoreCorrupt, match="left untouched"):
         Gallery(root, model="facenet")
     assert hashlib.sha256(db.read_bytes()).hexdigest() == digest
     (root / "notdb").mkdir()
     (root / "notdb" / "gallery.db").write_bytes(b"this is not sqlite at all" * 10)
-    with pytest.raises(GalleryCorrupt):
+    with pytest.raises(StoreCorrupt):
         Gallery(root / "notdb", model="facenet")
 
 

@@ -94,13 +94,13 @@ def test_every_store_file_is_readable_by_the_user_only(tmp_path):
 
 @pytest.mark.parametrize("what", ["gallery", "library"])
 def test_a_store_path_that_is_a_file_is_one_sentence(tmp_path, what):
-    from core.errors import GalleryError
+    from core.errors import StoreMissing
     from core.gallery.store import GalleryStore
     from core.library.store import LibraryStore
 
     f = tmp_path / "file"
     f.write_text("x")
-    with pytest.raises(GalleryError, match="is a file"):
+    with pytest.raises(StoreMissing, match="is a file"):
         (GalleryStore if what == "gallery" else LibraryStore)(f)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from core.config import Settings
-from core.errors import GalleryError, StoreBusy
+from core.errors import StoreBusy, StoreTooNew
 from core.gallery import Gallery
 from tests.cli_run import facerec, one_json
 from tests.fakes import FakeAnalyzer, photo
@@ -49,7 +49,7 @@ def test_a_newer_schema_is_refused_before_anything_changes(tmp_path):
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
     before = hashlib.sha256(db.read_bytes()).hexdigest()
-    with pytest.raises(GalleryError, match="newer facerec"):
+    with pytest.raises(StoreTooNew, match="newer facerec"):
         Gallery(tmp_path / "g", settings=Settings(encrypt=False), analyzer=FakeAnalyzer())
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
     con = sqlite3.connect(db)

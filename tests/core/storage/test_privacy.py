@@ -120,7 +120,7 @@ def test_a_wrong_passphrase_says_so_and_changes_no_byte(tmp_path):
 
 
 def test_the_key_lives_apart_from_the_data_so_a_copied_folder_stays_closed(tmp_path):
-    from core.errors import GalleryError
+    from core.errors import WrongKey
 
     os.environ.pop("FACEREC_PASSPHRASE", None)
     g = enrolled(tmp_path / "data" / "gallery", tmp_path, Settings())
@@ -131,7 +131,7 @@ def test_the_key_lives_apart_from_the_data_so_a_copied_folder_stays_closed(tmp_p
         keyfile = Path(os.environ["FACEREC_CONFIG_DIR"]) / "keys" / f"{vault['id']}.key"
         assert keyfile.stat().st_mode & 0o077 == 0                       # only the user can read it
         keyfile.rename(keyfile.with_suffix(".away"))                       # a backup of the data folder alone
-        with pytest.raises(GalleryError, match="key file"):
+        with pytest.raises(WrongKey, match="key file"):
             Gallery(tmp_path / "data" / "gallery", settings=Settings(), analyzer=FakeAnalyzer())
         keyfile.with_suffix(".away").rename(keyfile)
 
@@ -178,7 +178,7 @@ def test_a_kill_during_encryption_leaves_a_gallery_that_opens(tmp_path):
 def test_an_export_is_sealed_and_a_changed_one_is_refused(tmp_path):
     import zipfile
 
-    from core.errors import GalleryCorrupt
+    from core.errors import StoreCorrupt
     from core.gallery.archive import export_gallery, import_gallery
     from core.storage import WrongKey
 
@@ -199,7 +199,7 @@ def test_an_export_is_sealed_and_a_changed_one_is_refused(tmp_path):
                     if n == member:
                         d[offset] ^= 0x20
                     dst.writestr(n, bytes(d))
-            with pytest.raises((GalleryCorrupt, WrongKey)):
+            with pytest.raises((StoreCorrupt, WrongKey)):
                 import_gallery(g2, bad, passphrase="pass phrase")
         assert g2.names() == []                                            # nothing half-imported
         assert import_gallery(g2, tmp_path / "people.facerec", passphrase="pass phrase")["faces"] == 8
@@ -239,10 +239,10 @@ def test_encryption_never_silently_falls_back_to_plain_files(tmp_path):
     and where it is not, an encrypted folder is refused rather than written plain."""
     code = ("import sys; {first}\n"
             "from pathlib import Path; from core.config import Settings; from core.gallery import Gallery\n"
-            "from core.errors import GalleryError\n"
+            "from core.errors import EncryptionUnavailable\n"
             "try:\n"
             "    g = Gallery(Path(sys.argv[1]), settings=Settings(), model='sface'); g.close()\n"
-            "except GalleryError as e:\n"
+            "except EncryptionUnavailable as e:\n"
             "    print('refused:', e); sys.exit(0)\n"
             "print('opened', open(Path(sys.argv[1]) / 'gallery.db', 'rb').read(16))\n")
     env = {**os.environ, "FACEREC_CONFIG_DIR": str(tmp_path / "cfg")}
