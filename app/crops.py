@@ -1,5 +1,5 @@
-"""Face crops off the GUI thread: read (the library's JPEGs) and decoded into scaled ``QImage`` s in a job; the GUI
-thread only turns the finished images into pixmaps (a copy, no decoding).
+"""Face crops off the GUI thread (the People and Gallery tabs): the stores' JPEGs are read and decoded into scaled
+``QImage`` s in a job; the GUI thread only turns the finished images into pixmaps (a copy, no decoding).
 
 :class:`CropIcons` serves a model's ``DecorationRole``: the rows a view paints in one frame are loaded in one job,
 cached as icons; until theirs arrive, a row shows its previous icon (a refresh never blinks) or an empty square.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QAbstractItemModel, QObject, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 
 from app.workers import Job, while_alive
@@ -23,6 +23,14 @@ def image_from_jpeg(data: bytes | None, size: int = 96) -> QImage:
         img.fill(QColor(Qt.GlobalColor.darkGray))
         return img
     return img.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+
+
+def rows_changed(model: QAbstractItemModel, row_keys: list, keys: list) -> None:
+    """Tell ``model``'s views that the icons of ``keys`` arrived (``row_keys``: the key of each row, in order)."""
+    wanted = set(keys)
+    at = [i for i, k in enumerate(row_keys) if k in wanted]
+    if at:
+        model.dataChanged.emit(model.index(min(at), 0), model.index(max(at), 0), [Qt.ItemDataRole.DecorationRole])
 
 
 def icon_of(image: QImage) -> QIcon:

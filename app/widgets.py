@@ -3,10 +3,8 @@ independent of each other)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtGui import QImage, QPixmap
 
 
 def pixmap_from_jpeg(data: bytes | None, size: int = 96) -> QPixmap:
@@ -17,15 +15,6 @@ def pixmap_from_jpeg(data: bytes | None, size: int = 96) -> QPixmap:
         return pm
     return QPixmap.fromImage(img).scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
                                          Qt.TransformationMode.SmoothTransformation)
-
-
-def cached_icon(cache: dict, key, jpeg: Callable[[], bytes | None], size: int = 96) -> QIcon:
-    """The icon of ``key`` from ``cache``, made from ``jpeg()`` the first time it is asked for (models load
-    crops only for the rows a view shows)."""
-    icon = cache.get(key)
-    if icon is None:
-        icon = cache[key] = QIcon(pixmap_from_jpeg(jpeg(), size))
-    return icon
 
 
 def count_text(n: int, noun: str = "face", plural: str | None = None) -> str:

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.widgets import cached_icon, count_text, pixmap_from_jpeg
+from app.crops import CropIcons, rows_changed
+from app.widgets import count_text, pixmap_from_jpeg
 from app.workers import Job, while_alive
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -38,16 +39,20 @@ def gallery_summary(people: int, faces: int) -> str:
 
 
 class PeopleModel(QAbstractListModel):
-    """Rows are the gallery's people; thumbnails are loaded lazily and cached."""
+    """Rows are the gallery's people; their thumbnails are read and decoded off the GUI thread when first shown
+    (:class:`app.crops.CropIcons`), and cached."""
 
-    def __init__(self, parent=None):
+    def __init__(self, jobs=None, parent=None):
         super().__init__(parent)
         self.gallery = None
         self.rows: list[dict] = []
         self.looks: dict[str, set[str]] = {}
-        self._icons: dict[str, QIcon] = {}
+        self.icons = CropIcons(jobs, lambda keys: rows_changed(self, [r["name"] for r in self.rows], keys),
+                               parent=self)
 
     def set_gallery(self, gallery) -> None:
+        if gallery is not self.gallery:
+            self.icons.reset(keep=False)   # another gallery: its names may be other people
         self.gallery = gallery
         self.refresh()
 
@@ -62,7 +67,7 @@ class PeopleModel(QAbstractListModel):
                     self.looks.setdefault(w["like"], set()).add(w["person"])
             except Exception:  # noqa: BLE001 - no model loaded for this gallery yet: no warnings to show
                 self.looks = {}
-        self._icons.clear()
+        self.icons.reset()   # a thumbnail may have changed: read again, the old one shown meanwhile
         self.endResetModel()
 
     def rowCount(self, parent=QModelIndex()) -> int:
@@ -79,7 +84,8 @@ class PeopleModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ForegroundRole and self.looks.get(row["name"]):
             return QColor(180, 90, 0)
         if role == Qt.ItemDataRole.DecorationRole and self.gallery is not None:
-            return cached_icon(self._icons, row["name"], lambda: self.gallery.thumbnail(row["name"]))
+            gallery, name = self.gallery, row["name"]
+            return self.icons.icon(name, lambda: gallery.thumbnail(name))
         if role == NAME_ROLE:
             return row["name"]
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -152,7 +158,7 @@ class GalleryPanel(QWidget):
         super().__init__(parent)
         self.gallery = None
         self.jobs = jobs
-        self.model = PeopleModel(self)
+        self.model = PeopleModel(jobs, self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setFilterRole(NAME_ROLE)

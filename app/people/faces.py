@@ -9,7 +9,7 @@ from PySide6.QtCore import QSize
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel, QListView, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from app.people.crops import icon_of, image_from_jpeg
+from app.crops import icon_of, image_from_jpeg
 from app.workers import Job, while_alive
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QSize, Qt
 from PySide6.QtGui import QColor
 
-from app.people.crops import CropIcons
+from app.crops import CropIcons, rows_changed
 from app.widgets import count_text
 
 if TYPE_CHECKING:
@@ -30,14 +30,6 @@ def group_label(row: Group) -> str:
     return "Unsorted faces" if row.id == UNSORTED else row.name or f"Unnamed #{row.id}"
 
 
-def rows_changed(model: QAbstractListModel, rows: list, keys: list) -> None:
-    """Say that the icons of ``keys`` (row ids) arrived."""
-    wanted = set(keys)
-    at = [i for i, r in enumerate(rows) if r.id in wanted]
-    if at:
-        model.dataChanged.emit(model.index(min(at)), model.index(max(at)), [Qt.ItemDataRole.DecorationRole])
-
-
 class GroupsModel(QAbstractListModel):
     """People and unnamed groups (named first, then by size), and a last row for the unsorted faces."""
 
@@ -47,7 +39,7 @@ class GroupsModel(QAbstractListModel):
         self.rows: list[Group] = []
         self.show_hidden = False
         self.hidden = 0
-        self.icons = CropIcons(jobs, lambda keys: rows_changed(self, self.rows, keys), parent=self)
+        self.icons = CropIcons(jobs, lambda keys: rows_changed(self, [r.id for r in self.rows], keys), parent=self)
         self.drop_merge = None        # callable(source id, target id), set by the panel
 
     def set_rows(self, rows: list[Group], unsorted: int) -> None:
@@ -119,7 +111,7 @@ class FacesModel(QAbstractListModel):
         self.library, self.group = None, None
         self.rows: list[Face] = []
         self._more = False
-        self.icons = CropIcons(jobs, lambda keys: rows_changed(self, self.rows, keys), parent=self)
+        self.icons = CropIcons(jobs, lambda keys: rows_changed(self, [r.id for r in self.rows], keys), parent=self)
 
     def show_group(self, library, group: int | None) -> None:
         self.beginResetModel()

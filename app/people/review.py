@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPen, QPixmap, QShortcut
 from PySide6.QtWidgets import QDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
-from app.people.crops import image_from_jpeg
+from app.crops import image_from_jpeg
 from app.widgets import count_text
 from app.workers import Job, while_alive
 

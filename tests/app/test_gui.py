@@ -61,6 +61,28 @@ def test_enrolling_from_files_updates_gallery_browser(window, qtbot, train_peopl
     row = names.index("madonna")
     assert window.gallery_panel.model.rows[row]["faces"] == report.added
     dlg.close()
+    # the browser's thumbnails are read and decoded off the GUI thread, then shown as faces
+    import threading
+
+    from PySide6.QtCore import Qt
+
+    import app.crops as crops
+
+    threads, decode = set(), crops.image_from_jpeg
+    crops.image_from_jpeg = lambda data, size=96: threads.add(threading.current_thread()) or decode(data, size)
+    try:
+        window.gallery_panel.refresh()
+        model = window.gallery_panel.model
+        model.icons.reset(keep=False)     # nothing shown before: every thumbnail is read now
+
+        def a_face() -> bool:
+            image = model.index(row).data(Qt.ItemDataRole.DecorationRole).pixmap(96, 96).toImage()
+            return len({image.pixelColor(x, y).name() for x in range(8, 88, 10) for y in range(8, 88, 10)}) > 20
+
+        qtbot.waitUntil(a_face, timeout=30_000)
+        assert threads and threading.main_thread() not in threads
+    finally:
+        crops.image_from_jpeg = decode
 
 
 def test_a_click_picks_the_face_to_enrol_in_a_photo_with_two(window, qtbot, val_people, tmp_path):

@@ -298,7 +298,7 @@ def test_face_crops_are_decoded_off_the_gui_thread_and_a_refresh_never_blanks_th
                                                                                     monkeypatch):
     import threading
 
-    import app.people.crops as crops
+    import app.crops as crops
 
     p = scanned_panel
     threads = set()
