@@ -109,8 +109,8 @@ def main(out: Path, size: tuple[int, int] = (1320, 860)) -> None:
     win.people.scan([str(samples)])
     wait(app, lambda: win.people.scan_job is None, timeout=900)
     lib = win.people.library
-    first = lib.people()["groups"][0]["id"]  # named after the folder its photos are in
-    lib.name(first, Path(lib.show(first)["faces"][0]["photo"]).parent.name, enrol=False)
+    first = lib.people(with_faces=False).groups[0].id  # named after the folder its photos are in
+    lib.name(first, Path(lib.show(first).faces[0].photo).parent.name, enrol=False)
     win.people.refresh()
     pause(app, 2)
     shoot(win, out, "people")

@@ -318,7 +318,8 @@ class PeoplePanel(Decisions, QWidget):
         from app.people.review import PhotoDialog
 
         f = self.faces.rows[index.row()]
-        PhotoDialog(f.photo, f.box, self).exec()
+        self.dialog = PhotoDialog(f.photo, f.box, self.jobs, self)
+        self.dialog.open()
 
 
 def scan_report(rep: dict) -> str:

@@ -85,28 +85,36 @@ class ReviewQueue(QFrame):
             self.answered.emit(s, yes)
 
 
-class PhotoDialog(QDialog):
-    """A face's photo, shown on demand, with the face marked."""
+def marked_photo(path: str, box: Sequence[float], fit: tuple[int, int] = (1000, 700)) -> QImage:
+    """The photo (EXIF orientation applied, as the face's box is) with the face marked, scaled to fit ``fit``:
+    a QImage, made on any thread."""
+    from core.faces import load_image
 
-    def __init__(self, path: str, box: Sequence[float], parent=None):
+    rgb = load_image(path)
+    h, w = rgb.shape[:2]
+    img = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+    p = QPainter(img)
+    p.setPen(QPen(QColor(40, 200, 80), max(2, w // 300)))
+    p.drawRect(int(box[0]), int(box[1]), int(box[2]), int(box[3]))
+    p.end()
+    return img.scaled(*fit, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+
+
+class PhotoDialog(QDialog):
+    """A face's photo, shown on demand, with the face marked; the photo is decoded in a job (a 20 MP photo takes
+    a moment), the dialog says so meanwhile."""
+
+    def __init__(self, path: str, box: Sequence[float], jobs, parent=None):
         super().__init__(parent)
-        from core.errors import FaceRecError
-        from core.faces import load_image
+        from core.errors import describe
 
         self.setWindowTitle(path)
         lay = QVBoxLayout(self)
-        try:
-            rgb = load_image(path)  # EXIF orientation applied, as the face's box is
-        except FaceRecError as exc:
-            lay.addWidget(QLabel(str(exc)))
-            return
-        h, w = rgb.shape[:2]
-        pm = QPixmap.fromImage(QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy())
-        p = QPainter(pm)
-        p.setPen(QPen(QColor(40, 200, 80), max(2, pm.width() // 300)))
-        p.drawRect(int(box[0]), int(box[1]), int(box[2]), int(box[3]))
-        p.end()
-        label = QLabel()
-        label.setPixmap(pm.scaled(1000, 700, Qt.AspectRatioMode.KeepAspectRatio,
-                                  Qt.TransformationMode.SmoothTransformation))
-        lay.addWidget(label)
+        self.label = QLabel("Opening the photo ...")
+        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.label.setMinimumSize(320, 240)
+        lay.addWidget(self.label)
+        job = Job(lambda: marked_photo(path, box), plain=True, name="open photo")
+        job.signals.result.connect(while_alive(self, lambda img: self.label.setPixmap(QPixmap.fromImage(img))))
+        job.signals.error.connect(while_alive(self, lambda e: self.label.setText(describe(e))))
+        jobs.start(job)

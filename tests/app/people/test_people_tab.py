@@ -321,3 +321,25 @@ def test_face_crops_are_decoded_off_the_gui_thread_and_a_refresh_never_blanks_th
     assert threads and threading.main_thread() not in threads
     p.groups.set_rows(p.library.groups(), 0)               # new rows: the old faces stay until theirs arrive
     assert a_face(p.groups, 0)
+
+
+def test_double_clicking_a_face_opens_its_photo_decoded_off_the_gui_thread(scanned_panel, qtbot, monkeypatch, tmp_path):
+    import threading
+
+    import app.people.review as review
+    from app.people.review import PhotoDialog
+
+    p = scanned_panel
+    threads, mark = set(), review.marked_photo
+    monkeypatch.setattr(review, "marked_photo", lambda *a: threads.add(threading.current_thread()) or mark(*a))
+    select_group(qtbot, p, people_ids(p)[0])
+    click_item(qtbot, p.face_view, 0, double=True)
+    d = dialog(qtbot, p, PhotoDialog)
+    qtbot.waitUntil(lambda: d.label.pixmap() is not None and not d.label.pixmap().isNull(), timeout=30_000)
+    assert d.windowTitle() == p.faces.rows[0].photo and d.label.pixmap().width() > 200
+    assert threads and threading.main_thread() not in threads
+    d.close()
+    gone = tmp_path / "gone.jpg"                 # a photo removed since the scan: one sentence, no traceback
+    d = PhotoDialog(str(gone), (0, 0, 10, 10), p.jobs, p)
+    qtbot.waitUntil(lambda: "no such file" in d.label.text(), timeout=30_000)
+
