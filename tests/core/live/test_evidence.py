@@ -70,7 +70,7 @@ def test_the_budget_goes_to_new_then_unnamed_then_least_evidenced_tracks():
     assert b.per_frame() == 1                           # never below the floor
 
 
-def test_the_track_point_is_calibrated_for_the_default_model_and_falls_back_otherwise():
+def test_the_track_point_is_calibrated_for_every_built_in_model_and_falls_back_for_other_weights():
     from core.config import Settings
     from core.decide import identify_point
     from core.zoo import get_spec
@@ -81,10 +81,15 @@ def test_the_track_point_is_calibrated_for_the_default_model_and_falls_back_othe
     assert p.source == "track" and p.target["per"] == "track" and -1 < p.threshold < 1
     assert track_point(spec, Settings(), [5] * 10, override=0.4).threshold == 0.4
     assert abs(evidence.track_stranger_rate(spec, [5] * 10, p.threshold) - 0.01) < 1e-3
-    other = get_spec("openface")
-    assert track_calibration(other) is None
-    assert track_point(other, Settings(), [5]).threshold == identify_point(other, Settings(), [5]).threshold
-    assert evidence.track_stranger_rate(other, [5], 0.5) is None
+    for name in ("arcface-mbf", "facenet", "openface"):
+        other = get_spec(name)
+        assert track_calibration(other) is not None and track_point(other, Settings(), [5]).source == "track"
+        assert track_point(other, Settings(), [5]).threshold > identify_point(other, Settings(), [5]).threshold
+    retrained = "0" * 64            # the same model name with other weights: its own track tails are not known
+    assert track_calibration(spec, retrained) is None
+    assert (track_point(spec, Settings(), [5], retrained).threshold
+            == identify_point(spec, Settings(), [5], fingerprint=retrained).threshold)
+    assert evidence.track_stranger_rate(spec, [5], 0.5, retrained) is None
 
 
 def test_the_log_keeps_one_entry_per_track_its_best_faces_and_exports(tmp_path):

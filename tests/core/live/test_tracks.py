@@ -144,8 +144,8 @@ def test_three_faces_are_all_named_within_a_few_frames(sface_gallery, val_people
 
 
 def test_watch_keeps_frames_and_adds_one_line_per_track(two_people_gallery, clip, tmp_path):
-    """``facerec watch --json --log``: per-frame records with track ids, then the per-track summary (FaceNet, whose
-    tracks are decided at its per-face point), and the summary saved as CSV."""
+    """``facerec watch --json --log``: per-frame records with track ids, then the per-track summary (FaceNet, at its
+    track point), and the summary saved as CSV."""
     from core.cli import run
 
     doc, code = run(["watch", str(clip), "--gallery", str(two_people_gallery), "--model", "facenet", "--json",
@@ -157,5 +157,5 @@ def test_watch_keeps_frames_and_adds_one_line_per_track(two_people_gallery, clip
     for r in doc["results"]:
         for f in r["faces"]:
             assert f["name"] in (None, tracks[f["track"]]["name"])   # a track's frames never show another name
-    assert doc["operating_point"]["source"] == "gallery"            # no track calibration for FaceNet
+    assert doc["operating_point"]["source"] == "track"              # FaceNet's own track calibration
     assert (tmp_path / "seen.csv").read_text().count("\n") == len(tracks) + 1
