@@ -1,5 +1,6 @@
-"""The undo journal and the decisions on synthetic embeddings (no model, well under a second): every decision is
-undone exactly, in any order of kinds, and a name someone has is refused until joined."""
+"""The undo journal, the decisions and the review queue on synthetic embeddings (no model, about a second): every
+decision is undone exactly, in any order of kinds; a name someone has is refused until joined; the queue asks about
+faces like a named person, the person named last first, and an answer sticks."""
 
 from __future__ import annotations
 
@@ -61,3 +62,39 @@ def test_a_name_someone_has_is_refused_until_joined(lib):
     assert err.value.existing_id == a and not err.value.likely_same and err.value.similarity < err.value.threshold
     lib.name(b, "Ada", enrol=False, join=True)
     assert lib.show(a).count == 16
+
+
+
+def add_face_like(lib, group: int, cos: float, seed: int) -> int:
+    """A new one-face photo whose embedding has cosine ``cos`` with ``group``'s centroid; its face id."""
+    from core.gallery.identity import centroid
+
+    c = centroid(lib.store.embeddings_of([f.id for f in lib.show(group).faces], 128))
+    r = np.random.default_rng(seed).normal(size=128)
+    u = r - (r @ c) * c
+    v = (cos * c + np.sqrt(1 - cos ** 2) * u / np.linalg.norm(u)).astype(np.float32)
+    lib.store.put_photo(f"/p/new-{seed}.jpg", 1, 1, f"new{seed}".ljust(64, "0"), (100, 100), None, None,
+                        [{"box": [1, 1, 50, 50], "landmarks": [[1, 1]] * 5, "det_score": 1.0, "quality": 1.0,
+                          "embedding": v, "crop": b"jpeg"}], lib.model_key)
+    lib.regroup()
+    return max(f.id for f in lib.faces_of(None))
+
+
+def test_the_review_queue_asks_about_faces_like_a_named_person_until_answered(lib):
+    """A face too far from Ada to be grouped with her, but above the floor the calibration sets, is asked about
+    ("Is this Ada?"), the person named last first; "no" is never asked again, even after a full regrouping;
+    "yes" puts the face with her."""
+    a, b, _c = (g.id for g in lib.people().groups)
+    lib.name(a, "Ada", enrol=False)
+    lib.name(b, "Bob", enrol=False)
+    ada_face, bob_face = add_face_like(lib, a, 0.36, 1), add_face_like(lib, b, 0.36, 2)
+    assert {f.id for f in lib.faces_of(None)} == {ada_face, bob_face}      # neither grouped: too unlike
+    asked = lib.review()
+    assert [(s.kind, s.id, s.person) for s in asked] == [("face", bob_face, "Bob"), ("face", ada_face, "Ada")]
+    assert all(s.floor <= s.score < 0.37 for s in asked)
+    lib.reject_suggestion(asked[0])                                       # "no": it is not Bob
+    assert [s.id for s in lib.review()] == [ada_face]
+    lib.regroup(full=True)
+    assert [s.id for s in lib.review()] == [ada_face]                     # the answer stays
+    lib.confirm_face(ada_face, "Ada")                                     # "yes"
+    assert lib.review() == [] and ada_face in {f.id for f in lib.show(a).faces}
