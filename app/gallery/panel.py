@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QSize, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import crops
 from app.crops import CropIcons, rows_changed
-from app.widgets import count_text, pixmap_from_jpeg
+from app.widgets import count_text
 from app.workers import Job, while_alive
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -99,11 +100,11 @@ class PeopleModel(QAbstractListModel):
 
 
 class PersonDialog(QDialog):
-    """The faces of one person, each removable."""
+    """The faces of one person, each removable; their thumbnails are read and decoded in a job."""
 
-    def __init__(self, gallery, name: str, parent=None):
+    def __init__(self, gallery, name: str, jobs, parent=None):
         super().__init__(parent)
-        self.gallery, self.name = gallery, name
+        self.gallery, self.name, self.jobs = gallery, name, jobs
         self.setWindowTitle(f"{name}: enrolled faces")
         self.resize(640, 480)
         lay = QVBoxLayout(self)
@@ -125,9 +126,22 @@ class PersonDialog(QDialog):
         self.reload()
 
     def reload(self) -> None:
+        """Read the person's faces and decode their thumbnails off the GUI thread, then list them (a person whose
+        last face was removed is gone: the dialog closes)."""
+        gallery, name = self.gallery, self.name
+
+        def work() -> list:
+            return [(f, crops.image_from_jpeg(f["thumbnail"], 112)) for f in gallery.faces(name)]
+
+        job = Job(work, plain=True, name="a person's faces")
+        job.signals.result.connect(while_alive(self, self._show))
+        job.signals.error.connect(while_alive(self, lambda _e: self.accept()))
+        self.jobs.start(job)
+
+    def _show(self, faces: list) -> None:
         self.list.clear()
-        for f in self.gallery.faces(self.name):
-            item = QListWidgetItem(QIcon(pixmap_from_jpeg(f["thumbnail"], 112)), f"#{f['id']}")
+        for f, image in faces:
+            item = QListWidgetItem(crops.icon_of(image), f"#{f['id']}")
             item.setData(NAME_ROLE, f["id"])
             item.setToolTip(f"{f['source_path']}\ndetector {f['det_score']:.2f}, sharpness {f['quality']}")
             self.list.addItem(item)
@@ -142,10 +156,7 @@ class PersonDialog(QDialog):
         for fid in ids:
             self.gallery.remove_face(fid)
         self.changed = True
-        try:
-            self.reload()
-        except Exception:  # noqa: BLE001 - the person is gone when their last face was removed
-            self.accept()
+        self.reload()
 
 
 class GalleryPanel(QWidget):
@@ -244,7 +255,7 @@ class GalleryPanel(QWidget):
     def open_person(self) -> None:
         name = self._one()
         if name:
-            dlg = PersonDialog(self.gallery, name, self)
+            dlg = PersonDialog(self.gallery, name, self.jobs, self)
             dlg.exec()
             if dlg.changed:
                 self.refresh()

@@ -254,3 +254,43 @@ def test_first_start_offers_the_sample_people(qtbot, tmp_path):
     assert not win.live.first_start.isVisible()
     assert not list((tmp_path / "empty").glob("*.faiss")) or win.gallery.root != tmp_path / "empty"
     win.close()
+
+
+def test_a_persons_faces_open_decoded_off_the_gui_thread_and_one_is_removed_by_click(window, qtbot, monkeypatch):
+    """Gallery tab: Open shows the person's enrolled faces (thumbnails decoded on a worker); one selected and
+    removed after the confirmation leaves one face fewer, in the dialog and in the browser."""
+    import threading
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
+
+    import app.crops as crops
+    from app.gallery.panel import PersonDialog
+    from tests.app.test_keyboard import when_modal
+
+    threads, decode = set(), crops.image_from_jpeg
+    monkeypatch.setattr(crops, "image_from_jpeg",
+                        lambda data, size=96: threads.add(threading.current_thread()) or decode(data, size))
+    panel = window.gallery_panel
+    window.tabs.setCurrentWidget(panel)
+    row = [r["name"] for r in panel.model.rows].index("jerry_seinfeld")
+    before = panel.model.rows[row]["faces"]
+    panel.view.setCurrentIndex(panel.proxy.mapFromSource(panel.model.index(row, 0)))
+    shown = {}
+
+    def inside(dlg):
+        qtbot.waitUntil(lambda: dlg.list.count() == before, timeout=30_000)
+        shown["icon"] = not dlg.list.item(0).icon().isNull()
+        dlg.list.item(0).setSelected(True)
+        confirm = when_modal(qtbot, lambda m: m.button(QMessageBox.StandardButton.Yes).click(), QMessageBox)
+        qtbot.mouseClick(dlg.remove_btn, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: bool(confirm) and dlg.list.count() == before - 1, timeout=30_000)
+        shown["after"] = dlg.list.count()
+        dlg.reject()
+
+    seen = when_modal(qtbot, inside, PersonDialog)
+    qtbot.mouseClick(panel.buttons["Open"], Qt.MouseButton.LeftButton)
+    assert seen and shown == {"icon": True, "after": before - 1}
+    assert threads and threading.main_thread() not in threads
+    row = [r["name"] for r in panel.model.rows].index("jerry_seinfeld")
+    assert panel.model.rows[row]["faces"] == before - 1
