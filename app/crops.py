@@ -65,11 +65,13 @@ class CropIcons(QObject):
             self._asked[key] = jpeg
         return self.stale.get(key, self.blank)
 
-    def reset(self, keep: bool = True) -> None:
+    def reset(self, keep: bool = True, present=None) -> None:
         """Forget the icons (the rows changed): they are loaded again when shown, the old ones shown meanwhile
-        (unless not ``keep``: another library, whose ids mean other faces)."""
+        (unless not ``keep``: another library, whose ids mean other faces), and only for the keys still
+        ``present`` when that is given (a forgotten person's face is not kept, even in memory)."""
         self._generation += 1
-        self.stale = (self.icons or self.stale) if keep else {}
+        old = (self.icons or self.stale) if keep else {}
+        self.stale = old if present is None else {k: v for k, v in old.items() if k in present}
         self.icons, self._asked, self._loading = {}, {}, set()
 
     def _start(self) -> None:

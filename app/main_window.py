@@ -354,11 +354,14 @@ class MainWindow(QMainWindow):
         self._reload_engine()
 
     def close_engine(self) -> None:
-        """Stop recognising and close the gallery and the photo library (their folders are then free)."""
+        """Stop recognising, end the jobs that use the stores (a scan stops and keeps what it analysed), then
+        close the gallery and the photo library: their folders are then free (to be encrypted, say)."""
         if self.recog is not None:
             self.recog.stop()
             self.recog.wait(5000)
             self.recog = None
+        self.jobs.stop_jobs(timeout_s=30.0)
+        self.gallery_panel.set_gallery(None)
         for store in (self.gallery, self.people.library):
             if store is not None:
                 store.close()

@@ -111,16 +111,23 @@ class JobRegistry(QObject):
     def running(self) -> int:
         return len(self.jobs) + len(self.processes)
 
-    def shutdown(self, timeout_s: float = 10.0) -> bool:
-        """Ask every job and child process to stop, then wait; True when all ended in time."""
+    def stop_jobs(self, timeout_s: float = 10.0) -> bool:
+        """Ask every thread job to stop and wait for it (child processes, such as a training run, go on): what
+        reads or writes a store is over before the store is closed. True when all ended in time."""
         for job in list(self.jobs):
             job.cancel()
-        for proc in list(self.processes):
-            proc.cancel()
         deadline = time.monotonic() + timeout_s
         ok = True
         for job in list(self.jobs):
             ok &= job.done.wait(max(0.0, deadline - time.monotonic()))
+        return ok
+
+    def shutdown(self, timeout_s: float = 10.0) -> bool:
+        """Ask every job and child process to stop, then wait; True when all ended in time."""
+        for proc in list(self.processes):
+            proc.cancel()
+        deadline = time.monotonic() + timeout_s
+        ok = self.stop_jobs(timeout_s)
         for proc in list(self.processes):
             ok &= bool(proc.wait(int(max(0.0, deadline - time.monotonic()) * 1000)))
         QThreadPool.globalInstance().waitForDone(int(max(0.0, deadline - time.monotonic()) * 1000))

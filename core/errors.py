@@ -98,6 +98,12 @@ class StoreMissing(StoreError):
     kind = "store_missing"
 
 
+class StoreClosed(StoreError):
+    """A store was used after it was closed (the window closed it to encrypt it or to switch models)."""
+
+    kind = "store_closed"
+
+
 class StoreCorrupt(StoreError):
     """A store's database, vault or key file is damaged or is not what it claims to be; it is left untouched."""
 
@@ -120,6 +126,13 @@ class WrongKey(StoreError):
     """A store's key does not open it: a wrong passphrase, or a key file or keyring entry that is not there."""
 
     kind = "wrong_key"
+
+
+class KeyUnavailable(StoreError):
+    """A store's key exists but cannot be reached now (a locked or absent system keyring, an unreadable key file):
+    nothing is changed, and trying again once it is reachable opens the store."""
+
+    kind = "key_unavailable"
 
 
 class PassphraseNeeded(StoreError):
@@ -171,9 +184,10 @@ class NotInLibrary(LibraryError):
 class NameInUse(UsageError):
     """A name given to a group already belongs to another person: joining them must be asked for.
 
-    ``existing_id``: that person's group; ``similarity``: cosine of the two groups' mean embeddings (None when
-    either has no faces); ``threshold``: the calibrated same-person similarity; ``likely_same``: similarity at
-    or above it."""
+    ``existing_id``: that person's group (-1: a person only in the gallery); ``similarity``: the smaller set's mean
+    identity score against the larger set's centroid (None when either has no faces with this model);
+    ``threshold``: the score a stranger reaches against that many faces 1% of the time; ``likely_same``:
+    similarity at or above it (:mod:`core.library.likeness`)."""
 
     kind = "name_in_use"
 

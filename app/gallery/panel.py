@@ -68,7 +68,8 @@ class PeopleModel(QAbstractListModel):
                     self.looks.setdefault(w["like"], set()).add(w["person"])
             except Exception:  # noqa: BLE001 - no model loaded for this gallery yet: no warnings to show
                 self.looks = {}
-        self.icons.reset()   # a thumbnail may have changed: read again, the old one shown meanwhile
+        # a thumbnail may have changed: read again, the old one shown meanwhile (a deleted person's is dropped)
+        self.icons.reset(present={r["name"] for r in self.rows})
         self.endResetModel()
 
     def rowCount(self, parent=QModelIndex()) -> int:
@@ -230,7 +231,10 @@ class GalleryPanel(QWidget):
         where.addAction(a)
 
     def set_gallery(self, gallery) -> None:
+        """Browse ``gallery`` (None: it was closed; the list empties)."""
         self.gallery = gallery
+        if gallery is None:
+            self.model.set_gallery(None)
         self.refresh()
 
     def refresh(self) -> None:

@@ -193,9 +193,12 @@ class Decisions:
         dlg = self.dialog = QMessageBox(QMessageBox.Icon.Question, "Forget", text,
                                         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
         dlg.setDefaultButton(QMessageBox.StandardButton.No)
+        def forgotten(_result) -> str:
+            self.faces.icons.reset(keep=False)   # their crops are not kept, even in memory
+            return f"Forgot {group_label(row)}."
+
         dlg.button(QMessageBox.StandardButton.Yes).clicked.connect(
-            lambda: self.run_decision(lambda lib: forget(lib.settings, group=gid, library=lib),
-                                      f"Forgot {group_label(row)}."))
+            lambda: self.run_decision(lambda lib: forget(lib.settings, group=gid, library=lib), forgotten))
         dlg.open()
 
     def _answer(self, suggestion: Suggestion, yes: bool) -> None:

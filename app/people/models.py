@@ -51,7 +51,8 @@ class GroupsModel(QAbstractListModel):
         self.hidden = sum(1 for r in listed if r.hidden)          # hidden groups (shown or not)
         if unsorted:
             self.rows.append(Group(id=UNSORTED, name=None, hidden=False, gallery_name=None, count=unsorted))
-        self.icons.reset()          # a cover may have changed: read again, the old one shown meanwhile
+        # a cover may have changed: read again, the old one shown meanwhile (a forgotten group's is dropped)
+        self.icons.reset(present={r.id for r in self.rows})
         self.endResetModel()
 
     def rowCount(self, parent=QModelIndex()) -> int:

@@ -318,6 +318,8 @@ class PeoplePanel(Decisions, QWidget):
         from app.people.review import PhotoDialog
 
         f = self.faces.rows[index.row()]
+        if isinstance(self.dialog, PhotoDialog):   # the photo shown before is let go (a full photo's pixmap)
+            self.dialog.deleteLater()
         self.dialog = PhotoDialog(f.photo, f.box, self.jobs, self)
         self.dialog.open()
 

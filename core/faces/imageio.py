@@ -126,6 +126,9 @@ def header(img: Image.Image) -> tuple[tuple[int, int], int, bytes | str | None]:
         o = 1
     o = o if 1 <= o <= 8 else 1
     w, h = img.size
+    tags = getattr(img, "tag_v2", None)
+    if img.format == "TIFF" and tags is not None and 256 in tags and 257 in tags:
+        w, h = int(tags[256]), int(tags[257])        # stored: Pillow may already report a TIFF turned upright
     return ((w, h) if heif or o < 5 else (h, w)), o, packet or None
 
 

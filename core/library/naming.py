@@ -5,7 +5,7 @@ same-person test, :mod:`core.library.likeness`)."""
 from __future__ import annotations
 
 from core.errors import NameInUse
-from core.library.likeness import Likeness, faces_likeness, likeness
+from core.library.likeness import PAIR_RATE, Likeness, faces_likeness, likeness
 
 
 def face_ids(lib, person_id: int) -> list[int]:
@@ -35,7 +35,7 @@ def name_in_use(lib, person_id: int, name: str) -> NameInUse | None:
     if other is not None and other.id != person_id:
         theirs = face_ids(lib, other.id)
         m = len(theirs)
-        c = likeness(lib, mine_x, lib.store.embeddings_of(theirs, dim) if theirs else None)
+        c = likeness(lib, mine_x, lib.store.embeddings_of(theirs, dim) if theirs else None, PAIR_RATE)
         where, existing = f"group {other.id} ({m} face{'' if m == 1 else 's'})", other.id
     else:
         if other is not None or lib.store.person(person_id).gallery_name == name:
@@ -49,7 +49,7 @@ def name_in_use(lib, person_id: int, name: str) -> NameInUse | None:
             people = g.store.identity_embeddings(g.model_key, g.spec.embedding_size) \
                 if g.model_key == lib.model_key else {}
         vecs = people.get(name)
-        c = likeness(lib, mine_x, None if vecs is None or not len(vecs) else vecs)
+        c = likeness(lib, mine_x, None if vecs is None or not len(vecs) else vecs, PAIR_RATE)
         where, existing = "a person enrolled in the gallery", -1
     return NameInUse(f"“{name}” is already the name of {where}; the two {c.in_words()}. Join them explicitly "
                      "(people name --join), or choose another name.", existing, c.score, c.threshold, c.likely_same)

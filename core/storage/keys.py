@@ -26,7 +26,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import BadValue, PassphraseNeeded, StoreCorrupt, WrongKey
+from core.errors import BadValue, KeyUnavailable, PassphraseNeeded, StoreCorrupt, WrongKey
 from core.fileutil import write_bytes_atomic
 from core.paths import config_dir
 
@@ -169,8 +169,8 @@ def _wrapping_key(doc: dict, root: Path, what: str, passphrase: str | None, crea
         try:
             stored = keyring.get_password(SERVICE, doc["id"])
         except Exception as exc:  # noqa: BLE001 - a locked or absent keyring is one sentence
-            raise WrongKey(f"The system keyring holding the key of the {what} at {root} cannot be read ({exc}); "
-                               "unlock it and try again.") from exc
+            raise KeyUnavailable(f"The system keyring holding the key of the {what} at {root} cannot be read "
+                                 f"({exc}); unlock it and try again.") from exc
         if not stored:
             raise WrongKey(f"The key of the {what} at {root} is not in this user's system keyring; it was encrypted "
                            "on another account or machine.")
@@ -187,9 +187,12 @@ def _wrapping_key(doc: dict, root: Path, what: str, passphrase: str | None, crea
         return kek
     try:
         kek = path.read_bytes()
-    except OSError as exc:
+    except FileNotFoundError as exc:
         raise WrongKey(f"The key file of the {what} at {root} ({path}) is missing: it is kept in the config folder, "
                        "apart from the data; restore it from where the config folder is backed up.") from exc
+    except OSError as exc:
+        raise KeyUnavailable(f"The key file of the {what} at {root} ({path}) cannot be read "
+                             f"({exc.strerror or exc}); nothing was changed.") from exc
     if len(kek) != 32:
         raise StoreCorrupt(f"{path} is not a facerec key file.")
     return kek

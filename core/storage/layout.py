@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.errors import StoreClosed
 from core.fileutil import Closing
 
 SQLITE_SIDES = ("-wal", "-shm", "-journal")
@@ -69,7 +70,17 @@ class FolderStore(Closing):
         return self.vault.key
 
     def close(self) -> None:
+        """Close the store for good: a later use raises :class:`StoreClosed` instead of quietly opening the
+        database again (without the folder's lock, beside a migration that may be replacing it)."""
+        from sqlalchemy import event
+
+        def refuse(*_args, **_kw):
+            raise StoreClosed(f"The {self.LAYOUT.what} was closed; open it again.")
+
         self._close_more()
+        if not getattr(self, "_closed", False):
+            self._closed = True
+            event.listen(self.engine, "do_connect", refuse)
         self.engine.dispose()
         self._lock.close()
 

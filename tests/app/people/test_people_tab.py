@@ -221,6 +221,9 @@ def test_forget_by_click_leaves_no_byte_of_the_person_in_any_folder(scanned_pane
     qtbot.mouseClick(dlg.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
     wait_idle(qtbot, p)
     assert gid not in people_ids(p) and p.notice.text().startswith("Forgot")
+    # nor in the window's memory: no cover of the group, no crop of their faces waits to be shown again
+    assert gid not in p.groups.icons.stale and gid not in p.groups.icons.icons
+    assert not set(ids) & (set(p.faces.icons.stale) | set(p.faces.icons.icons))
     folders = [lib.root, lib.settings.gallery_dir()]
     assert leaks(files_under(*folders), vectors, [b"Ada Lovelace"], [c for c in crops if c]) == []
 

@@ -91,6 +91,22 @@ def test_exif_orientation_is_applied():
     assert out.shape == (40, 20, 3)
 
 
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "TIFF", "WEBP"])
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_the_full_size_is_the_upright_size_of_the_decoded_pixels(fmt, orientation):
+    """Every format and orientation: ``full_size`` (W, H) is the decoded pixels' (Pillow turns a TIFF itself)."""
+    from core.faces.imageio import decode_photo
+
+    img = Image.new("RGB", (60, 20), (10, 20, 30))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buf = io.BytesIO()
+    img.save(buf, fmt, exif=exif)
+    photo = decode_photo(buf.getvalue())
+    assert photo.full_size == photo.pixels.shape[1::-1] == ((20, 60) if orientation >= 5 else (60, 20))
+    assert photo.orientation == orientation
+
+
 def test_ensure_rgb8_arrays():
     assert ensure_rgb8(np.zeros((3, 3), np.uint16)).shape == (3, 3, 3)
     assert ensure_rgb8(np.ones((2, 2, 3), np.float32)).max() == 255

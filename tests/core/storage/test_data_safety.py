@@ -189,3 +189,19 @@ def test_an_evaluation_cache_whose_key_is_gone_is_started_again_in_place(tmp_pat
     assert cache.embedding("k") is None and keys.read_vault(tmp_path / "eval")["id"] != doc["id"]
     cache.close()
     assert sorted(p.name for p in (tmp_path / "eval").glob("faces*.sqlite")) == ["faces.sqlite"]  # one cache, not one a process
+
+
+@pytest.mark.parametrize("encrypt", [False, True])
+def test_a_closed_store_refuses_to_be_used_and_opens_nothing_again(tmp_path, encrypt):
+    """A job still holding a closed store (the window closed it to encrypt the folder) gets StoreClosed; it does not
+    quietly open the database again without the folder's lock, beside a migration replacing it."""
+    from core.errors import StoreClosed
+    from core.library.store import LibraryStore
+
+    store = LibraryStore(tmp_path / "lib", encrypt=encrypt)
+    assert store.counts()["photos"] == 0
+    store.close()
+    with pytest.raises(StoreClosed, match="closed"):
+        store.counts()
+    assert not [p.name for p in (tmp_path / "lib").iterdir() if p.name.endswith(("-wal", "-shm"))]
+    store.close()                                   # closing twice is harmless

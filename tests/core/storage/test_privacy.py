@@ -254,3 +254,56 @@ def test_encryption_never_silently_falls_back_to_plain_files(tmp_path):
             assert out.stdout.startswith("opened") and "SQLite format" not in out.stdout
         else:
             assert out.stdout.startswith("refused") and "Encryption is not available" in out.stdout
+
+
+def test_a_locked_keyring_or_unreadable_key_file_changes_nothing(tmp_path, monkeypatch):
+    """A key that exists but cannot be reached now is KeyUnavailable, not a wrong key: the evaluation cache (which
+    starts afresh when its key is gone for good) keeps every row, and opens again once the keyring answers."""
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    from core.errors import KeyUnavailable
+    from core.evaluation.face_cache import FaceCache
+    from core.storage import keys
+
+    class Memory(KeyringBackend):
+        priority = 1
+        locked = False
+
+        def __init__(self):
+            super().__init__()
+            self.held = {}
+
+        def set_password(self, service, user, password):
+            self.held[(service, user)] = password
+
+        def get_password(self, service, user):
+            if Memory.locked:
+                raise RuntimeError("the keyring is locked")
+            return self.held.get((service, user))
+
+        def delete_password(self, service, user):
+            self.held.pop((service, user), None)
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(Memory())
+    try:
+        monkeypatch.delenv("FACEREC_PASSPHRASE", raising=False)
+        monkeypatch.setattr(keys, "keyring_usable", lambda *a, **k: True)
+        root = tmp_path / "cache"
+        cache = FaceCache(root)
+        cache.con.execute("INSERT INTO embeddings VALUES ('k', x'00')")
+        cache.con.commit()
+        vault = json.loads((root / "vault.json").read_text())
+        cache.close()
+        assert vault["protection"] == "keyring"
+        Memory.locked = True
+        with pytest.raises(KeyUnavailable, match="unlock it"):
+            FaceCache(root)
+        Memory.locked = False
+        cache = FaceCache(root)
+        assert cache.con.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 1
+        assert json.loads((root / "vault.json").read_text())["id"] == vault["id"]
+        cache.close()
+    finally:
+        keyring.set_keyring(before)
