@@ -11,8 +11,8 @@ from core.library.store import LAYOUT
 
 def remove_library(root: Path) -> dict:
     """Delete a library folder: its database (and WAL), the grouping state, its key; never the photos."""
+    from core.storage import LOCKS
     from core.storage.keys import forget_wrapping_key, read_vault
-    from core.storage.locks import LOCKS
 
     root = Path(root)
     if not LAYOUT.exists(root):

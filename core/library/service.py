@@ -73,7 +73,7 @@ class Library(Closing):
              cancel: CancelFn | None = None) -> dict:
         """Analyse new and changed photos under ``folders``, forget removed ones, then regroup (also every 500
         photos on the way, so a long scan shows its people as it goes)."""
-        from core.storage.locks import WORK_LOCK, waiting_lock
+        from core.storage import WORK_LOCK, waiting_lock
 
         say = (lambda text: progress(0, 0, text)) if progress is not None else None
         # one scan of a library at a time, across programs: a second waits (or is cancelled) instead of
